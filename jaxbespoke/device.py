@@ -1,0 +1,57 @@
+"""Backend choice and reporting.
+
+`select(name)` must run before the first JAX computation when it narrows the platform, which is
+why experiments call it straight after parsing flags.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import ConfigError
+
+CHOICES = ("auto", "cpu", "gpu", "metal")
+_PLATFORM = {"cpu": "cpu", "gpu": "cuda", "metal": "METAL"}
+
+
+def select(name: str = "auto") -> dict:
+    """Make `name` JAX's default device and describe it; a clear error if it is not available."""
+    import jax
+
+    if name not in CHOICES:
+        raise ConfigError(f"unknown device {name!r}; choose one of {', '.join(CHOICES)}")
+    if name == "auto":
+        dev = jax.devices()[0]
+    else:
+        try:
+            devs = jax.devices(_PLATFORM[name])
+        except RuntimeError:
+            devs = []
+        if not devs:
+            have = ", ".join(sorted({d.platform for d in jax.devices()}))
+            hint = {"gpu": "install jax[cuda12] or jax[cuda13] on a machine with an NVIDIA GPU",
+                    "metal": "install a Metal PJRT plugin (jax-metal, best effort)",
+                    "cpu": ""}[name]
+            raise ConfigError(f"device {name!r} is not available (JAX sees: {have})"
+                              + (f"; {hint}" if hint else ""))
+        dev = devs[0]
+    jax.config.update("jax_default_device", dev)
+    return describe(dev)
+
+
+def describe(dev=None) -> dict:
+    import jax
+
+    dev = dev or jax.devices()[0]
+    return {
+        "backend": dev.platform,
+        "device": str(getattr(dev, "device_kind", dev)),
+        "count": len(jax.devices(dev.platform)),
+        "jax": jax.__version__,
+        "jax_platforms_env": os.environ.get("JAX_PLATFORMS", ""),
+    }
+
+
+def banner(info: dict) -> str:
+    return (f"JAX {info['jax']} on {info['backend']} ({info['device']}, "
+            f"{info['count']} device{'s' if info['count'] != 1 else ''})")

@@ -1,0 +1,177 @@
+"""Token embeddings behind one interface: `__call__(ids_BT) -> emb_BTD`, `lookup_all() -> emb_VD`.
+
+Bespoke routing is vectorised and jit-safe: every tier's path is evaluated and `jnp.where` keeps,
+for each token, only its own tier's output (fairseq's adaptive input uses mask + scatter, which
+has data-dependent shapes and cannot be jitted). Tokens of other tiers therefore send exactly zero
+gradient into a tier's table rows and projection, as in the original's per-token routing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from . import init as init_lib
+from .errors import ConfigError, check_ids, check_positive
+
+Layout = Literal["replica", "compact"]
+
+
+class TierMap(nnx.Variable):
+    """Per-token routing data: model state, not a trainable parameter."""
+
+
+def _validate_if_concrete(ids, vocab_size: int) -> None:
+    # Inside jit ids are tracers, validated at their source (corpus); eager calls are checked here.
+    if not isinstance(ids, jax.core.Tracer):
+        check_ids(np.asarray(ids), vocab_size)
+
+
+class StandardEmbedding(nnx.Module):
+    """One V x D table (torch nn.Embedding init N(0,1) by default)."""
+
+    def __init__(self, vocab_size: int, dim: int, *, rngs: nnx.Rngs, init: str = "torch"):
+        check_positive("vocab_size", vocab_size)
+        check_positive("embed dim", dim)
+        self.vocab_size, self.dim = vocab_size, dim
+        self.table = init_lib.embed(vocab_size, dim, rngs=rngs, scheme=init)
+
+    def __call__(self, ids_BT: jax.Array) -> jax.Array:
+        _validate_if_concrete(ids_BT, self.vocab_size)
+        return self.table(ids_BT)
+
+    def lookup_all(self) -> jax.Array:
+        return self.table.embedding[...]
+
+    def group_of(self, path) -> str:
+        return "shared"
+
+    def active_groups(self, ids_BT) -> dict:
+        return {}
+
+
+@dataclass(frozen=True)
+class BespokeSpec:
+    """Dims per tier (most frequent first) and how each tier reaches the model width.
+
+    proj_bias: projections carry a bias (the 50-epoch model: yes).
+    identity_when_equal: a tier whose dim equals the model width uses no projection (the original's
+    nn.Identity for mid); if False it gets a Linear(D -> D) like the framework test's mid tier.
+    """
+
+    dims: tuple[int, ...]
+    proj_bias: bool = True
+    identity_when_equal: bool = True
+
+    @staticmethod
+    def focused(dim: int) -> "BespokeSpec":
+        """The 50-epoch experiment: 2D / D / D//4, biased projections, identity for mid."""
+        return BespokeSpec((2 * dim, dim, dim // 4))
+
+
+class TierPath(nnx.Module):
+    """One tier's table and its projection to the model width (None = identity)."""
+
+    def __init__(self, rows: int, dim: int, out_dim: int, *, bias: bool, identity: bool,
+                 rngs: nnx.Rngs, init: str):
+        self.table = init_lib.embed(rows, dim, rngs=rngs, scheme=init)
+        self.proj = None if identity else init_lib.linear(dim, out_dim, bias=bias, rngs=rngs,
+                                                          scheme=init)
+
+    def project(self, emb_ND: jax.Array) -> jax.Array:
+        return emb_ND if self.proj is None else self.proj(emb_ND)
+
+
+class BespokeEmbedding(nnx.Module):
+    """Frequency-tiered embedding: tier t embeds its tokens in dims[t] and projects to `dim`.
+
+    layout='replica': every tier's table covers the full vocabulary (the original's layout and its
+    exact parameter count; rows of other tiers are never used). layout='compact': each tier's table
+    holds only its own tokens (adaptive-input style); `rows` gives each table's size, which must be
+    at least the tier's size (pass larger capacities to vmap corpora with varying tier sizes).
+    """
+
+    def __init__(self, vocab_size: int, dim: int, tier_V, spec: BespokeSpec, *,
+                 names: tuple[str, ...] | None = None, layout: Layout = "replica",
+                 rows: tuple[int, ...] | None = None, rows_V=None,
+                 rngs: nnx.Rngs, init: str = "torch"):
+        check_positive("vocab_size", vocab_size)
+        check_positive("embed dim", dim)
+        for i, d in enumerate(spec.dims):
+            check_positive(f"tier {i} dim", d)
+        if layout not in ("replica", "compact"):
+            raise ConfigError(f"unknown layout {layout!r}; expected 'replica' or 'compact'")
+        n_tiers = len(spec.dims)
+        names = names or (("high", "mid", "low") if n_tiers == 3 else
+                          tuple(f"tier{i}" for i in range(n_tiers)))
+        if len(names) != n_tiers:
+            raise ConfigError(f"{len(names)} tier names for {n_tiers} tier dims")
+        if isinstance(tier_V, np.ndarray):
+            if tier_V.shape != (vocab_size,):
+                raise ConfigError(f"tier map has shape {tier_V.shape}, expected ({vocab_size},)")
+            if tier_V.min() < -1 or tier_V.max() >= n_tiers:
+                raise ConfigError(f"tier map holds tier {int(tier_V.max())} but only "
+                                  f"{n_tiers} tier dims were given")
+        if layout == "replica":
+            rows = (vocab_size,) * n_tiers
+        elif rows is None or rows_V is None:
+            raise ConfigError("the compact layout needs `rows` (table sizes) and `rows_V`")
+        elif isinstance(tier_V, np.ndarray):
+            sizes = [int((tier_V == t).sum()) for t in range(n_tiers)]
+            for name, need, have in zip(names, sizes, rows):
+                if need > have:
+                    raise ConfigError(f"tier {name!r} has {need} tokens but its table {have} rows")
+        self.vocab_size, self.dim, self.layout = vocab_size, dim, layout
+        self.names, self.spec = names, spec
+        self.tier_V = TierMap(jnp.asarray(tier_V, jnp.int32))
+        self.rows_V = TierMap(jnp.asarray(rows_V if layout == "compact" else
+                                          np.zeros(vocab_size), jnp.int32))
+        self.paths = nnx.List([
+            TierPath(r, d, dim, bias=spec.proj_bias,
+                     identity=spec.identity_when_equal and d == dim, rngs=rngs, init=init)
+            for r, d in zip(rows, spec.dims)])
+
+    def __call__(self, ids_BT: jax.Array) -> jax.Array:
+        _validate_if_concrete(ids_BT, self.vocab_size)
+        tier_BT = self.tier_V[...][ids_BT]
+        rows_BT = ids_BT if self.layout == "replica" else self.rows_V[...][ids_BT]
+        out_BTD = jnp.zeros(ids_BT.shape + (self.dim,), jnp.float32)
+        for t, path in enumerate(self.paths):
+            mine_BT = tier_BT == t
+            emb = path.project(path.table(jnp.where(mine_BT, rows_BT, 0)))
+            out_BTD = jnp.where(mine_BT[..., None], emb, out_BTD)
+        return out_BTD
+
+    def lookup_all(self) -> jax.Array:
+        """(V, D): every id's embedding. Cheaper than per-token routing when B*T >= V."""
+        return self(jnp.arange(self.vocab_size))
+
+    def group_of(self, path) -> str:
+        """Parameter group of a parameter path below this module: its tier's name or 'shared'."""
+        return self.names[path[1]] if len(path) > 1 and path[0] == "paths" else "shared"
+
+    def active_groups(self, ids_BT) -> dict:
+        """Which tiers occur in a batch: torch gives absent tiers' parameters no gradient at all."""
+        tier_BT = self.tier_V[...][ids_BT]
+        return {name: jnp.any(tier_BT == t) for t, name in enumerate(self.names)}
+
+
+def param_count(module: nnx.Module) -> int:
+    return int(sum(x.size for x in jax.tree.leaves(nnx.state(module, nnx.Param))))
+
+
+def bespoke_param_formula(vocab_size: int, dim: int, spec: BespokeSpec, layout: Layout = "replica",
+                          rows: tuple[int, ...] | None = None) -> int:
+    """Closed-form parameter count of a BespokeEmbedding (tests check the module against it)."""
+    rows = (vocab_size,) * len(spec.dims) if layout == "replica" else rows
+    total = 0
+    for r, d in zip(rows, spec.dims):
+        total += r * d
+        if not (spec.identity_when_equal and d == dim):
+            total += d * dim + (dim if spec.proj_bias else 0)
+    return total

@@ -1,0 +1,40 @@
+"""Models of the original experiments."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import nnx
+
+from . import init as init_lib
+
+
+class PooledNextToken(nnx.Module):
+    """The 50-epoch model: embedding -> mean over the window -> Linear(D -> V) logits.
+
+    The mean of per-token embeddings equals the mean of rows of the (V, D) table of all embeddings,
+    so the table is built once per call (V rows through each tier's projection instead of B*T
+    tokens): same function, cheaper full-validation passes.
+    """
+
+    def __init__(self, embed: nnx.Module, vocab_size: int, dim: int, *, rngs: nnx.Rngs,
+                 init: str = "torch"):
+        self.embed = embed
+        self.head = init_lib.linear(dim, vocab_size, rngs=rngs, scheme=init)
+
+    def __call__(self, x_BT: jax.Array) -> jax.Array:
+        emb_VD = self.embed.lookup_all()
+        pooled_BD = emb_VD[x_BT].mean(axis=1)
+        return self.head(pooled_BD)
+
+    def group_of(self, path) -> str:
+        return self.embed.group_of(path[1:]) if path and path[0] == "embed" else "shared"
+
+    def active_groups(self, x_BT) -> dict:
+        return self.embed.active_groups(x_BT)
+
+
+def cross_entropy(logits_NV: jax.Array, y_N: jax.Array) -> jax.Array:
+    """Mean cross-entropy over all targets (torch F.cross_entropy's reduction)."""
+    return optax.softmax_cross_entropy_with_integer_labels(logits_NV, y_N).mean()

@@ -1,0 +1,88 @@
+"""Result files: JSON (written atomically), Markdown tables, PNG plots."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def _clean(o):
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _clean(o.tolist())
+    if isinstance(o, (np.floating, float)):
+        f = float(o)
+        return f if math.isfinite(f) else None
+    if isinstance(o, np.integer):
+        return int(o)
+    return o
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename: an interrupted run never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, obj) -> None:
+    write_atomic(path, json.dumps(_clean(obj), indent=2) + "\n")
+
+
+def md_table(header: list[str], rows: list[list]) -> str:
+    def cell(x):
+        if isinstance(x, float):
+            return f"{x:.4f}"
+        return str(x)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def fmt_ci(s: dict, digits: int = 4) -> str:
+    lo, hi = s["ci95"]
+    return f"{s['mean']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def plot_curves(path: Path, curves: dict, *, xlabel: str, ylabel: str, title: str,
+                hlines: dict | None = None, points: dict | None = None) -> None:
+    """curves: label -> (x, values_SX); draws the seed mean and a 95% t-band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import stats as sps
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for label, (x, v) in curves.items():
+        v = np.asarray(v, np.float64)
+        m = v.mean(0)
+        ax.plot(x, m, label=label)
+        if v.shape[0] > 1:
+            half = sps.t.ppf(0.975, v.shape[0] - 1) * v.std(0, ddof=1) / math.sqrt(v.shape[0])
+            ax.fill_between(x, m - half, m + half, alpha=0.25)
+    for label, (x, y) in (points or {}).items():
+        ax.scatter(x, y, marker="x", zorder=5, label=label)
+    for label, y in (hlines or {}).items():
+        ax.axhline(y, ls="--", lw=1, color="k", label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,113 @@
+"""Frequency analysis and the tiering rules of the original experiments.
+
+A tiering is an int array `tier_V` (tier index per token id, 0 = most frequent tier, -1 = no tier)
+plus the frequency order it came from. All rules start from the original's observed list: tokens
+that occur, sorted by count descending with Python's stable sort, so tied counts keep the order in
+which each token first appears in the corpus. Rules run on the host in numpy: they are per-corpus
+bookkeeping, and their errors (empty or overlapping tiers) must be raised before jitting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ConfigError, check_ids
+
+NAMES3 = ("high", "mid", "low")
+
+
+@dataclass(frozen=True)
+class Tiers:
+    tier_V: np.ndarray        # (V,) int32 tier per id; -1 = in no tier
+    names: tuple[str, ...]
+    order: np.ndarray         # observed ids, most frequent first (stable on ties)
+    counts_V: np.ndarray      # (V,) occurrence counts
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.tier_V.shape[0])
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(int((self.tier_V == t).sum()) for t in range(len(self.names)))
+
+    def mass(self) -> tuple[float, ...]:
+        """Fraction of corpus occurrences that fall in each tier."""
+        total = self.counts_V.sum()
+        return tuple(float(self.counts_V[self.tier_V == t].sum() / total)
+                     for t in range(len(self.names)))
+
+    def rows_V(self) -> np.ndarray:
+        """Row of each id inside its own tier's compact table (rank within sorted(tier ids))."""
+        rows = np.zeros(self.vocab_size, np.int32)
+        for t in range(len(self.names)):
+            ids = np.flatnonzero(self.tier_V == t)
+            rows[ids] = np.arange(ids.size)
+        return rows
+
+
+def frequency_order(tokens, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(observed ids sorted by count desc, ties by first appearance; counts per id)."""
+    tokens = np.asarray(tokens).ravel()
+    check_ids(tokens, vocab_size)
+    counts = np.bincount(tokens, minlength=vocab_size)
+    ids, first = np.unique(tokens, return_index=True)
+    order = ids[np.lexsort((first, -counts[ids]))]
+    return order.astype(np.int32), counts
+
+
+def _check_disjoint_nonempty(tier_V: np.ndarray, names, allow_empty=()) -> None:
+    for t, name in enumerate(names):
+        if name not in allow_empty and not (tier_V == t).any():
+            raise ConfigError(f"tier {name!r} is empty")
+
+
+def top_bottom(tokens, vocab_size: int, n_high: int, n_low: int) -> Tiers:
+    """The 50-epoch rule: high = top n_high observed, low = the last n_low observed, mid = the
+    rest of range(V), never-seen ids included."""
+    if n_high < 0 or n_low < 0:
+        raise ConfigError(f"tier sizes must be >= 0, got high={n_high}, low={n_low}")
+    if n_high + n_low > vocab_size:
+        raise ConfigError(f"tier sizes high={n_high} + low={n_low} exceed vocab_size={vocab_size}")
+    order, counts = frequency_order(tokens, vocab_size)
+    if n_high + n_low > order.size:
+        raise ConfigError(f"high={n_high} and low={n_low} overlap: only {order.size} token types "
+                          f"occur in the corpus (need at least {n_high + n_low})")
+    tier_V = np.ones(vocab_size, np.int32)
+    tier_V[order[:n_high]] = 0
+    tier_V[order[order.size - n_low:]] = 2
+    _check_disjoint_nonempty(tier_V, NAMES3, allow_empty=[n for n, k in
+                                                          (("high", n_high), ("low", n_low)) if k == 0])
+    return Tiers(tier_V, NAMES3, order, counts)
+
+
+def cumulative_mass(tokens, vocab_size: int, cutoffs=(0.6, 0.85)) -> Tiers:
+    """Tier by the summed mass of the tokens ranked before each token: < cutoffs[0] -> high, ...,
+    else the last tier. Never-seen ids belong to no tier (-1), as in the original."""
+    cutoffs = tuple(float(c) for c in cutoffs)
+    if not all(0 < a < b <= 1 for a, b in zip((0.0,) + cutoffs, cutoffs)):
+        raise ConfigError(f"cumulative cutoffs must increase inside (0, 1], got {cutoffs}")
+    order, counts = frequency_order(tokens, vocab_size)
+    before = np.concatenate([[0], np.cumsum(counts[order])[:-1]]) / counts.sum()
+    tier_V = np.full(vocab_size, -1, np.int32)
+    tier_V[order] = np.searchsorted(np.asarray(cutoffs), before, side="right")
+    names = NAMES3 if len(cutoffs) == 2 else tuple(f"tier{i}" for i in range(len(cutoffs) + 1))
+    _check_disjoint_nonempty(tier_V, names)
+    return Tiers(tier_V, names, order, counts)
+
+
+def rank_fractions(tokens, vocab_size: int, fractions=(0.1, 0.8), unseen: int = 1) -> Tiers:
+    """Tier by rank among the n observed types: rank < int(f0 n) -> high, < int(f1 n) -> mid, else
+    low. Never-seen ids go to tier `unseen` (mid in the original's rank rules)."""
+    fractions = tuple(float(f) for f in fractions)
+    if not all(0 < a < b < 1 for a, b in zip((0.0,) + fractions, fractions + (1.0,))):
+        raise ConfigError(f"rank fractions must increase inside (0, 1), got {fractions}")
+    order, counts = frequency_order(tokens, vocab_size)
+    bounds = np.array([int(f * order.size) for f in fractions])
+    tier_V = np.full(vocab_size, unseen, np.int32)
+    tier_V[order] = np.searchsorted(bounds, np.arange(order.size), side="right")
+    names = NAMES3 if len(fractions) == 2 else tuple(f"tier{i}" for i in range(len(fractions) + 1))
+    _check_disjoint_nonempty(tier_V, names)
+    return Tiers(tier_V, names, order, counts)

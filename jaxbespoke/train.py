@@ -1,0 +1,290 @@
+"""The one training engine.
+
+A training step is a pure jitted function of (params, opt_state, key, data). An epoch is one
+`lax.scan` over its steps; seeds are a leading axis that `jax.vmap` maps over, so one compiled
+program trains every seed at once. Epochs are driven from Python one at a time: that gives a
+progress bar, a NaN check that names the epoch and seed, and a natural checkpoint boundary, at the
+cost of one dispatch per epoch.
+
+The engine knows nothing of tiers or corpora: an experiment hands it a `Task` (sample, loss,
+evaluate, and optionally which parameter groups a batch uses) and a `TrainConfig`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+
+from .errors import ConfigError, TrainingDiverged, check_positive
+
+
+# --------------------------------------------------------------------------- optimiser
+@dataclass(frozen=True)
+class OptimConfig:
+    """Optimiser with PyTorch semantics.
+
+    name: 'adam' (torch.optim.Adam) or 'adamw' (torch.optim.AdamW, decoupled decay; torch's
+    default weight_decay is 0.01, optax's 1e-4, so it is always explicit here).
+    clip_norm: torch clip_grad_norm_ (coefficient max/(norm + 1e-6), capped at 1), or None.
+    schedule: 'constant' or 'cosine_epoch' (CosineAnnealingLR(T_max) stepped once per epoch).
+    """
+
+    name: str = "adam"
+    lr: float = 1e-3
+    b1: float = 0.9
+    b2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    clip_norm: float | None = None
+    schedule: str = "constant"
+    cosine_t_max: int | None = None
+
+    def __post_init__(self):
+        if self.name not in ("adam", "adamw"):
+            raise ConfigError(f"unknown optimiser {self.name!r}; expected 'adam' or 'adamw'")
+        if self.schedule not in ("constant", "cosine_epoch"):
+            raise ConfigError(f"unknown schedule {self.schedule!r}")
+        if not self.lr > 0:
+            raise ConfigError(f"learning rate must be > 0, got {self.lr!r}")
+
+
+def clip_by_global_norm_torch(max_norm: float) -> optax.GradientTransformation:
+    """torch.nn.utils.clip_grad_norm_: g * min(1, max_norm / (||g|| + 1e-6)).
+    optax.clip_by_global_norm divides by ||g|| without the 1e-6."""
+
+    def update(updates, state, params=None):
+        norm = optax.global_norm(updates)
+        coef = jnp.minimum(1.0, max_norm / (norm + 1e-6))
+        return jax.tree.map(lambda g: g * coef, updates), state
+
+    return optax.GradientTransformation(lambda p: optax.EmptyState(), update)
+
+
+def lr_schedule(cfg: OptimConfig, steps_per_epoch: int, epochs: int):
+    if cfg.schedule == "constant":
+        return cfg.lr
+    t_max = cfg.cosine_t_max or epochs
+
+    def schedule(count):
+        epoch = count // steps_per_epoch
+        return cfg.lr * (1 + jnp.cos(jnp.pi * epoch / t_max)) / 2
+
+    return schedule
+
+
+def _skip_inactive_groups(inner: optax.GradientTransformation, labels_fn, groups):
+    """Per-group copies of `inner`; a group marked inactive for a step keeps its parameters and
+    its optimiser state (step counter included) unchanged. This is what torch does for parameters
+    whose .grad is None, e.g. a bespoke tier absent from a batch."""
+    mt = optax.multi_transform({g: inner for g in groups}, labels_fn)
+
+    def update(updates, state, params=None, *, active=None, **_):
+        new_u, new_s = mt.update(updates, state, params)
+        if not active:
+            return new_u, new_s
+        on = {g: jnp.asarray(active.get(g, True)) for g in groups}
+        labels = labels_fn(updates)
+        new_u = jax.tree.map(lambda u, g: jnp.where(on[g], u, 0.0), new_u, labels)
+        inner_states = {g: jax.tree.map(lambda n, o: jnp.where(on[g], n, o),
+                                        new_s.inner_states[g], state.inner_states[g])
+                        for g in groups}
+        return new_u, new_s._replace(inner_states=inner_states)
+
+    return optax.GradientTransformationExtraArgs(mt.init, update)
+
+
+def make_optimizer(cfg: OptimConfig, steps_per_epoch: int, epochs: int,
+                   labels_fn: Callable | None = None, groups=()):
+    """clip (global) -> Adam moments [+ decoupled decay] per group -> learning rate (global step)."""
+    per_group = [optax.scale_by_adam(cfg.b1, cfg.b2, cfg.eps)]
+    if cfg.name == "adamw" and cfg.weight_decay:
+        per_group.append(optax.add_decayed_weights(cfg.weight_decay))
+    inner = optax.chain(*per_group)
+    if labels_fn is not None and len(groups) > 1:
+        inner = _skip_inactive_groups(inner, labels_fn, groups)
+    chain = [inner, optax.scale_by_learning_rate(lr_schedule(cfg, steps_per_epoch, epochs))]
+    if cfg.clip_norm is not None:
+        chain.insert(0, clip_by_global_norm_torch(cfg.clip_norm))
+    return optax.chain(*chain)
+
+
+# --------------------------------------------------------------------------- engine
+@dataclass(frozen=True)
+class Task:
+    """Pure per-seed functions an experiment gives the engine.
+
+    sample(key, data) -> batch;  loss(model, batch) -> scalar;
+    evaluate(model, key, data) -> {metric: scalar};
+    active_groups(model, batch) -> {group: bool} (optional: torch None-grad emulation).
+    """
+
+    sample: Callable
+    loss: Callable
+    evaluate: Callable
+    active_groups: Callable | None = None
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int
+    steps_per_epoch: int
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    eval_epochs: tuple[int, ...] = ()
+    skip_absent_groups: bool = False
+
+    def __post_init__(self):
+        check_positive("epochs", self.epochs)
+        check_positive("steps per epoch", self.steps_per_epoch)
+        bad = [e for e in self.eval_epochs if not 0 <= e < self.epochs]
+        if bad:
+            raise ConfigError(f"evaluation epochs {bad} lie outside 0..{self.epochs - 1}")
+
+
+def eval_schedule(epochs: int, every: int) -> tuple[int, ...]:
+    """Epoch indices 0, every, 2*every, ... and always the last (the original's eval rule)."""
+    return tuple(sorted(set(range(0, epochs, every)) | {epochs - 1}))
+
+
+@dataclass
+class History:
+    """Per-seed results; arrays have a leading seed axis S."""
+
+    seeds: list[int]
+    train_loss: list = field(default_factory=list)     # per epoch: (S,) mean step loss
+    eval_epochs: list = field(default_factory=list)
+    evals: dict = field(default_factory=dict)           # metric -> list of (S,) per eval epoch
+
+    def arrays(self) -> dict:
+        out = {"train_loss": np.stack(self.train_loss, 1) if self.train_loss else None}
+        out.update({k: np.stack(v, 1) for k, v in self.evals.items()})
+        return out
+
+
+class Trainer:
+    """Compiles one epoch and one evaluation for a model graph, vmapped over seeds."""
+
+    def __init__(self, graphdef, task: Task, cfg: TrainConfig, group_of: Callable | None = None):
+        self.graphdef, self.task, self.cfg = graphdef, task, cfg
+        labels_fn, groups = None, ()
+        if cfg.skip_absent_groups and group_of is not None and task.active_groups is not None:
+            def labels_fn(tree):
+                return jax.tree_util.tree_map_with_path(
+                    lambda p, _: group_of(_path_names(p)), tree)
+            groups = None  # filled lazily from the first params seen
+        self._group_of, self._labels_fn = group_of, labels_fn
+        self._tx = None
+        self._epoch = jax.jit(jax.vmap(self._epoch_one, in_axes=(0, 0, 0, 0, 0, None)))
+        self._eval = jax.jit(jax.vmap(self._eval_one, in_axes=(0, 0, 0, 0, None)))
+
+    # -- state
+    def tx(self, params):
+        if self._tx is None:
+            groups = ()
+            if self._labels_fn is not None:
+                groups = tuple(sorted(set(jax.tree.leaves(self._labels_fn(params)))))
+            self._tx = make_optimizer(self.cfg.optim, self.cfg.steps_per_epoch, self.cfg.epochs,
+                                      self._labels_fn, groups)
+        return self._tx
+
+    def init(self, states):
+        """From vmapped model states (nnx.State with leading S) to (params, rest, opt_state)."""
+        params, rest = states.split(nnx.Param, ...)
+        one = jax.tree.map(lambda x: x[0], params)
+        opt = jax.vmap(self.tx(one).init)(params)
+        return params, rest, opt
+
+    # -- per-seed pure functions
+    def _step(self, carry, key, rest, data):
+        params, opt = carry
+        batch = self.task.sample(key, data)
+
+        def loss_of(p):
+            return self.task.loss(nnx.merge(self.graphdef, p, rest), batch)
+
+        loss, grads = jax.value_and_grad(loss_of)(params)
+        extra = {}
+        if self._labels_fn is not None:
+            extra["active"] = self.task.active_groups(nnx.merge(self.graphdef, params, rest), batch)
+        updates, opt = self.tx(params).update(grads, opt, params, **extra)
+        return (optax.apply_updates(params, updates), opt), loss
+
+    def _epoch_one(self, params, rest, opt, data, key, epoch):
+        keys = jax.random.split(jax.random.fold_in(key, epoch), self.cfg.steps_per_epoch)
+        (params, opt), losses = jax.lax.scan(
+            lambda c, k: self._step(c, k, rest, data), (params, opt), keys)
+        return params, opt, losses
+
+    def _eval_one(self, params, rest, data, key, epoch):
+        k = jax.random.fold_in(jax.random.fold_in(key, epoch), 0x5EED)
+        return self.task.evaluate(nnx.merge(self.graphdef, params, rest), k, data)
+
+    # -- driver
+    def compile(self, state, data, keys) -> float:
+        """Compile the epoch and the evaluation ahead of time; returns the seconds it took, so
+        that compilation and running are timed separately."""
+        params, rest, opt = state
+        t0 = time.perf_counter()
+        e = jnp.int32(0)
+        self._epoch = self._epoch.lower(params, rest, opt, data, keys, e).compile()
+        self._eval = self._eval.lower(params, rest, data, keys, e).compile()
+        return time.perf_counter() - t0
+
+    def evaluate(self, params, rest, data, keys, epoch: int) -> dict:
+        out = self._eval(params, rest, data, keys, jnp.int32(epoch))
+        return {k: np.asarray(v) for k, v in out.items()}
+
+    def fit(self, state, data, keys, seeds: list[int], *, history: History | None = None,
+            start_epoch: int = 0, progress: bool = True, desc: str = "train",
+            on_epoch_end: Callable | None = None):
+        """Train epochs start_epoch..epochs-1. Raises TrainingDiverged (with the partial history)
+        on the first epoch whose loss is not finite for some seed."""
+        from tqdm.auto import tqdm
+
+        params, rest, opt = state
+        history = history or History(seeds=list(seeds))
+        bar = tqdm(range(start_epoch, self.cfg.epochs), desc=desc, disable=not progress,
+                   leave=False, unit="epoch")
+        for epoch in bar:
+            params, opt, losses_SK = self._epoch(params, rest, opt, data, keys, jnp.int32(epoch))
+            losses_SK = np.asarray(losses_SK)
+            bad = ~np.isfinite(losses_SK).all(axis=1)
+            if bad.any():
+                bad_seeds = [seeds[i] for i in np.flatnonzero(bad)]
+                raise TrainingDiverged(
+                    f"{desc}: loss became NaN/inf in epoch {epoch + 1} for seed(s) {bad_seeds}",
+                    epoch=epoch, seeds=bad_seeds, partial=history)
+            history.train_loss.append(losses_SK.mean(axis=1))
+            if epoch in self.cfg.eval_epochs:
+                metrics = self.evaluate(params, rest, data, keys, epoch)
+                history.eval_epochs.append(epoch)
+                for k, v in metrics.items():
+                    history.evals.setdefault(k, []).append(v)
+            bar.set_postfix(loss=f"{float(losses_SK.mean()):.4f}")
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, (params, rest, opt), history)
+        return (params, rest, opt), history
+
+
+def _path_names(path) -> tuple:
+    out = []
+    for p in path:
+        for attr in ("key", "name", "idx"):
+            if hasattr(p, attr):
+                out.append(getattr(p, attr))
+                break
+    return tuple(out)
+
+
+def init_states(make_model: Callable[..., nnx.Module], *args):
+    """Build one model per slice of `args` (vmapped over their leading seed axis) and return
+    (graphdef, stacked state). make_model(key, ...) must only use jax ops on its arguments."""
+    first = jax.tree.map(lambda a: a[0], args)
+    graphdef = nnx.graphdef(nnx.eval_shape(lambda: make_model(*first)))
+    return graphdef, jax.vmap(lambda *a: nnx.state(make_model(*a)))(*args)

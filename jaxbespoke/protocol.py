@@ -92,8 +92,12 @@ def pooled_task(cfg: PooledConfig) -> Task:
         starts = corpus.sample_starts(key, val.shape[-1], T, B * cfg.val_batches)
         x, y = corpus.next_token_batch(val, starts, T)
         x_all, y_all = corpus.all_next_token_windows(val, T)
+        # The generating distribution scored on the same targets: a per-seed floor that shows how
+        # lucky or unlucky the validation targets were.
+        logp = data["logp_V"]
         return {"val_original": cross_entropy(model(x), y),
-                "val_full": cross_entropy(model(x_all), y_all)}
+                "val_full": cross_entropy(model(x_all), y_all),
+                "oracle_original": -logp[y].mean(), "oracle_full": -logp[y_all].mean()}
 
     return Task(sample=sample, loss=loss, evaluate=evaluate,
                 active_groups=lambda model, batch: model.active_groups(batch[0]))
@@ -124,7 +128,9 @@ def build_data(cfg: PooledConfig, seeds: list[int]):
         lambda k: corpus.zipf_corpus(k, cfg.vocab_size, cfg.zipf, cfg.corpus_size)))(keys))
     tier_list = [tiers.top_bottom(t, cfg.vocab_size, cfg.n_high, cfg.n_low) for t in toks_SN]
     train, val = corpus.split(toks_SN, cfg.train_frac)
-    return {"train": jnp.asarray(train), "val": jnp.asarray(val)}, tier_list
+    logp = np.log(corpus.zipf_probs(cfg.vocab_size, cfg.zipf)).astype(np.float32)
+    return {"train": jnp.asarray(train), "val": jnp.asarray(val),
+            "logp_V": jnp.asarray(np.broadcast_to(logp, (len(seeds), cfg.vocab_size)))}, tier_list
 
 
 def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,

@@ -175,3 +175,49 @@ def bespoke_param_formula(vocab_size: int, dim: int, spec: BespokeSpec, layout: 
         if not (spec.identity_when_equal and d == dim):
             total += d * dim + (dim if spec.proj_bias else 0)
     return total
+
+
+class HashedSharedEmbedding(nnx.Module):
+    """ultra_efficient's embedding: compact tables for the first tiers, `n_buckets` shared vectors
+    for the last tier (token id % n_buckets, Python's hash of an int, so rare tokens collide by
+    residue class), every vector zero-padded to the widest dim and sent through ONE shared
+    bias-free Linear(max dim -> D). Zero-padding then a shared Linear equals using the first d rows
+    of its kernel, which is how it is computed here."""
+
+    def __init__(self, vocab_size: int, dim: int, tier_V, rows_V, dims: tuple[int, ...],
+                 rows: tuple[int, ...], n_buckets: int = 8, *, rngs: nnx.Rngs,
+                 names: tuple[str, ...] = ("high", "mid", "low"), init: str = "torch"):
+        check_positive("vocab_size", vocab_size)
+        check_positive("hash buckets", n_buckets)
+        if len(dims) != len(rows) + 1 or len(names) != len(dims):
+            raise ConfigError(f"need one table size per non-hashed tier: dims={dims}, rows={rows}")
+        self.vocab_size, self.dim, self.names, self.n_buckets = vocab_size, dim, names, n_buckets
+        self.tier_V = TierMap(jnp.asarray(tier_V, jnp.int32))
+        self.rows_V = TierMap(jnp.asarray(rows_V, jnp.int32))
+        self.width = max(dims)
+        self.tables = nnx.List([init_lib.embed(r, d, rngs=rngs, scheme=init)
+                                for r, d in zip(tuple(rows) + (n_buckets,), dims)])
+        self.proj = init_lib.linear(self.width, dim, bias=False, rngs=rngs, scheme=init)
+
+    def __call__(self, ids_BT):
+        _validate_if_concrete(ids_BT, self.vocab_size)
+        tier_BT = self.tier_V[...][ids_BT]
+        last = len(self.tables) - 1
+        out = jnp.zeros(ids_BT.shape + (self.dim,), jnp.float32)
+        kernel = self.proj.kernel[...]
+        for t, table in enumerate(self.tables):
+            mine = tier_BT == t
+            rows = ids_BT % self.n_buckets if t == last else self.rows_V[...][ids_BT]
+            e = table(jnp.where(mine, rows, 0))
+            out = jnp.where(mine[..., None], e @ kernel[: e.shape[-1]], out)
+        return out
+
+    def lookup_all(self):
+        return self(jnp.arange(self.vocab_size))
+
+    def group_of(self, path) -> str:
+        return self.names[path[1]] if len(path) > 1 and path[0] == "tables" else "shared"
+
+    def active_groups(self, ids_BT) -> dict:
+        tier_BT = self.tier_V[...][ids_BT]
+        return {name: jnp.any(tier_BT == t) for t, name in enumerate(self.names)}

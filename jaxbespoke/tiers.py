@@ -111,3 +111,46 @@ def rank_fractions(tokens, vocab_size: int, fractions=(0.1, 0.8), unseen: int = 
     names = NAMES3 if len(fractions) == 2 else tuple(f"tier{i}" for i in range(len(fractions) + 1))
     _check_disjoint_nonempty(tier_V, names)
     return Tiers(tier_V, names, order, counts)
+
+
+# --------------------------------------------------------------------------- the original's buggy rules
+def top_bottom_overlapping(tokens, vocab_size: int, n_high: int, n_low: int,
+                           winner: str) -> Tiers:
+    """high = the top n_high observed, low = the LAST n_low observed, which may overlap high when
+    fewer than n_high + n_low types occur; mid = ids in neither (never-seen ids included).
+
+    winner='low' is scaling_test's bug: the forward writes high outputs, then overwrites them with
+    low outputs, so a token in both sets takes the low path (on a 1k corpus every occurring token
+    does). winner='high' is working_bespoke's rule: the high test comes first. Mid may be empty.
+    """
+    if winner not in ("low", "high"):
+        raise ConfigError(f"unknown overlap winner {winner!r}; expected 'low' or 'high'")
+    if n_high < 1 or n_low < 1:
+        raise ConfigError(f"tier sizes must be >= 1, got high={n_high}, low={n_low}")
+    order, counts = frequency_order(tokens, vocab_size)
+    tier_V = np.ones(vocab_size, np.int32)
+    high, low = order[:n_high], order[max(order.size - n_low, 0):]
+    first, second = ((high, 0), (low, 2)) if winner == "low" else ((low, 2), (high, 0))
+    tier_V[first[0]] = first[1]
+    tier_V[second[0]] = second[1]
+    return Tiers(tier_V, NAMES3, order, counts)
+
+
+NAMES4 = ("high", "mid", "low", "special")
+
+
+def rank_with_special(tokens, vocab_size: int, fractions=(0.2, 0.8), special_below: int = 10) -> Tiers:
+    """bespoke_token_dimension_test's rule, by rank i among the n observed types: i < int(f0 n) ->
+    high; i >= int(f1 n) -> low; otherwise id < special_below -> 'special', else mid. Never-seen ids
+    are mid. Ids below 10 are always top-ranked on a Zipf corpus, so 'special' is empty in practice."""
+    f0, f1 = (float(f) for f in fractions)
+    if not 0 < f0 < f1 < 1:
+        raise ConfigError(f"rank fractions must increase inside (0, 1), got {fractions}")
+    order, counts = frequency_order(tokens, vocab_size)
+    n = order.size
+    rank = np.arange(n)
+    tier_o = np.where(rank < int(f0 * n), 0, np.where(rank >= int(f1 * n), 2,
+                                                      np.where(order < special_below, 3, 1)))
+    tier_V = np.ones(vocab_size, np.int32)
+    tier_V[order] = tier_o
+    return Tiers(tier_V, NAMES4, order, counts)

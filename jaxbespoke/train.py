@@ -123,12 +123,15 @@ class Task:
     sample(key, data) -> batch;  loss(model, batch) -> scalar;
     evaluate(model, key, data) -> {metric: scalar};
     active_groups(model, batch) -> {group: bool} (optional: torch None-grad emulation).
+    indexed: sample is called as sample(key, data, step) with the global step index (for the
+    original's deterministic batch orders, e.g. batch b = corpus[64 b : ...]).
     """
 
     sample: Callable
     loss: Callable
     evaluate: Callable
     active_groups: Callable | None = None
+    indexed: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,9 +204,10 @@ class Trainer:
         return params, rest, opt
 
     # -- per-seed pure functions
-    def _step(self, carry, key, rest, data):
+    def _step(self, carry, key, rest, data, step=None):
         params, opt = carry
-        batch = self.task.sample(key, data)
+        batch = (self.task.sample(key, data, step) if self.task.indexed
+                 else self.task.sample(key, data))
 
         def loss_of(p):
             return self.task.loss(nnx.merge(self.graphdef, p, rest), batch)
@@ -217,8 +221,9 @@ class Trainer:
 
     def _epoch_one(self, params, rest, opt, data, key, epoch):
         keys = jax.random.split(jax.random.fold_in(key, epoch), self.cfg.steps_per_epoch)
+        steps = epoch * self.cfg.steps_per_epoch + jnp.arange(self.cfg.steps_per_epoch)
         (params, opt), losses = jax.lax.scan(
-            lambda c, k: self._step(c, k, rest, data), (params, opt), keys)
+            lambda c, ks: self._step(c, ks[0], rest, data, ks[1]), (params, opt), (keys, steps))
         return params, opt, losses
 
     def _eval_one(self, params, rest, data, key, epoch):

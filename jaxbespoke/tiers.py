@@ -58,6 +58,15 @@ def frequency_order(tokens, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
     return order.astype(np.int32), counts
 
 
+def _increasing_inside(bounds, last_closed: bool = False) -> bool:
+    """0 = b0 < b1 < ... < 1 (the last inner bound may equal 1 when last_closed)."""
+    inner = bounds[1:-1]
+    if not inner:
+        return False
+    ok = all(a < b for a, b in zip(bounds[:-2], inner))
+    return ok and (inner[-1] <= 1.0 if last_closed else inner[-1] < 1.0)
+
+
 def _check_disjoint_nonempty(tier_V: np.ndarray, names, allow_empty=()) -> None:
     for t, name in enumerate(names):
         if name not in allow_empty and not (tier_V == t).any():
@@ -87,7 +96,7 @@ def cumulative_mass(tokens, vocab_size: int, cutoffs=(0.6, 0.85)) -> Tiers:
     """Tier by the summed mass of the tokens ranked before each token: < cutoffs[0] -> high, ...,
     else the last tier. Never-seen ids belong to no tier (-1), as in the original."""
     cutoffs = tuple(float(c) for c in cutoffs)
-    if not all(0 < a < b <= 1 for a, b in zip((0.0,) + cutoffs, cutoffs)):
+    if not _increasing_inside((0.0,) + cutoffs + (1.0,), last_closed=True):
         raise ConfigError(f"cumulative cutoffs must increase inside (0, 1], got {cutoffs}")
     order, counts = frequency_order(tokens, vocab_size)
     before = np.concatenate([[0], np.cumsum(counts[order])[:-1]]) / counts.sum()
@@ -102,7 +111,7 @@ def rank_fractions(tokens, vocab_size: int, fractions=(0.1, 0.8), unseen: int = 
     """Tier by rank among the n observed types: rank < int(f0 n) -> high, < int(f1 n) -> mid, else
     low. Never-seen ids go to tier `unseen` (mid in the original's rank rules)."""
     fractions = tuple(float(f) for f in fractions)
-    if not all(0 < a < b < 1 for a, b in zip((0.0,) + fractions, fractions + (1.0,))):
+    if not _increasing_inside((0.0,) + fractions + (1.0,)):
         raise ConfigError(f"rank fractions must increase inside (0, 1), got {fractions}")
     order, counts = frequency_order(tokens, vocab_size)
     bounds = np.array([int(f * order.size) for f in fractions])

@@ -60,7 +60,7 @@ def clip_by_global_norm_torch(max_norm: float) -> optax.GradientTransformation:
     optax.clip_by_global_norm divides by ||g|| without the 1e-6."""
 
     def update(updates, state, params=None):
-        norm = optax.global_norm(updates)
+        norm = jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in jax.tree.leaves(updates)))
         coef = jnp.minimum(1.0, max_norm / (norm + 1e-6))
         return jax.tree.map(lambda g: g * coef, updates), state
 
@@ -198,7 +198,7 @@ class Trainer:
 
     def init(self, states):
         """From vmapped model states (nnx.State with leading S) to (params, rest, opt_state)."""
-        params, rest = states.split(nnx.Param, ...)
+        params, rest = nnx.split_state(states, nnx.Param, ...)
         one = jax.tree.map(lambda x: x[0], params)
         opt = jax.vmap(self.tx(one).init)(params)
         return params, rest, opt

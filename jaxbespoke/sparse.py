@@ -1,0 +1,446 @@
+"""Top-k sparse MLP attention (spec sections 1.5-1.9): key selector, head approximator, hybrid.
+
+A replaced head works as: selector(q_t) -> logits over the T key positions -> top-k positions ->
+the value vectors there, concatenated in top-k order -> approximator -> the head's output at t.
+
+Two modes:
+- 'faithful': the original's behaviour. The selector sees no causal mask (training or inference),
+  and the approximator is trained on [V_t] * k, the query's own value repeated (the original's
+  indexing bug), while the hybrid gathers the values at the selector's keys at inference.
+- 'fixed': future keys are masked before every top-k; the approximator is trained on the values
+  at the teacher's top-k keys; a slot that can only hold a future key (t < k - 1) gets a zero
+  vector. Keys are ordered by score, ties to the lower index (`lax.top_k`).
+
+Gathers are `take_along_axis` over (B, T*k) indices: nothing of size (B, T, T, d) is built.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from . import init as init_lib
+from .errors import ConfigError
+from .gpt import GPT, causal_scores
+
+MODES = ("faithful", "fixed")
+
+
+def check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+
+
+def check_top_k(top_k: int, n_keys: int) -> None:
+    if not 1 <= top_k <= n_keys:
+        raise ConfigError(f"top-k {top_k} must lie in 1..{n_keys} (the number of keys)")
+
+
+class KeySelector(nnx.Module):
+    """Linear(d -> hidden) -> ReLU -> Linear(hidden -> n_keys): a query's logits over positions.
+    It sees only the query, so it is tied to one sequence length (n_keys)."""
+
+    def __init__(self, head_size: int = 64, n_keys: int = 64, hidden: int = 64, *,
+                 rngs: nnx.Rngs, init: str = "torch"):
+        self.n_keys = n_keys
+        self.fc = init_lib.linear(head_size, hidden, rngs=rngs, scheme=init)
+        self.out = init_lib.linear(hidden, n_keys, rngs=rngs, scheme=init)
+
+    def __call__(self, q_Td: jax.Array) -> jax.Array:
+        return self.out(jax.nn.relu(self.fc(q_Td)))
+
+
+class HeadApproximator(nnx.Module):
+    """Linear(k*d -> hidden) -> ReLU -> Linear(hidden -> d) on the k value vectors in top-k order."""
+
+    def __init__(self, head_size: int = 64, top_k: int = 3, hidden: int = 64, *,
+                 rngs: nnx.Rngs, init: str = "torch"):
+        self.top_k = top_k
+        self.fc = init_lib.linear(top_k * head_size, hidden, rngs=rngs, scheme=init)
+        self.out = init_lib.linear(hidden, head_size, rngs=rngs, scheme=init)
+
+    def __call__(self, v_Tkd: jax.Array) -> jax.Array:
+        return self.out(jax.nn.relu(self.fc(v_Tkd.reshape(*v_Tkd.shape[:-2], -1))))
+
+
+# --------------------------------------------------------------------------- selection
+def future_TS(T: int, S: int) -> jax.Array:
+    """True where key s lies in the future of query t."""
+    return jnp.arange(S)[None, :] > jnp.arange(T)[:, None]
+
+
+def mask_future(logits_BTS: jax.Array) -> jax.Array:
+    T, S = logits_BTS.shape[-2:]
+    return jnp.where(future_TS(T, S), -jnp.inf, logits_BTS)
+
+
+def topk_keys(scores_BTS: jax.Array, top_k: int, mode: str):
+    """(idx_BTk, valid_BTk): the top-k key positions by score (ties to the lower index); in
+    'fixed' mode future keys are masked first and marked invalid, in 'faithful' nothing is."""
+    check_mode(mode)
+    T, S = scores_BTS.shape[-2:]
+    check_top_k(top_k, S)
+    if mode == "fixed":
+        scores_BTS = mask_future(scores_BTS)
+    _, idx = jax.lax.top_k(scores_BTS, top_k)
+    valid = jnp.ones(idx.shape, bool) if mode == "faithful" else idx <= jnp.arange(T)[:, None]
+    return idx, valid
+
+
+def gather_values(v_BTd: jax.Array, idx_BTk: jax.Array, valid_BTk: jax.Array | None = None):
+    """v at the chosen keys, (B, T, k, d), zero where invalid; one gather over T*k rows."""
+    T, k = idx_BTk.shape[-2:]
+    lead = v_BTd.shape[:-2]
+    flat = idx_BTk.reshape(*lead, T * k, 1)
+    out = jnp.take_along_axis(v_BTd, flat, axis=-2).reshape(*lead, T, k, v_BTd.shape[-1])
+    if valid_BTk is not None:
+        out = jnp.where(valid_BTk[..., None], out, 0.0)
+    return out
+
+
+def faithful_train_inputs(v_BTd: jax.Array, top_k: int) -> jax.Array:
+    """The original's training input: [V_t, ..., V_t] (its gather ignores the top-k indices)."""
+    return jnp.repeat(v_BTd[..., None, :], top_k, axis=-2)
+
+
+def exact_topk_attention(q_BTd, k_BTd, v_BTd, idx_BTk, valid_BTk):
+    """Softmax attention restricted to the given keys (future keys always excluded)."""
+    T, d = q_BTd.shape[-2:]
+    kk = gather_values(k_BTd, idx_BTk)
+    vv = gather_values(v_BTd, idx_BTk)
+    s = jnp.einsum("...td,...tkd->...tk", q_BTd, kk) / jnp.sqrt(d).astype(q_BTd.dtype)
+    ok = valid_BTk & (idx_BTk <= jnp.arange(T)[:, None])
+    p = jax.nn.softmax(jnp.where(ok, s, -jnp.inf), axis=-1)
+    return jnp.einsum("...tk,...tkd->...td", p, vv)
+
+
+def teacher_probs(q_BTd, k_BTd):
+    """One head's causal attention probabilities (B, T, T)."""
+    return jax.nn.softmax(causal_scores(q_BTd[:, None], k_BTd[:, None])[:, 0], axis=-1)
+
+
+def positional_keys(top1_NT: jax.Array, top_k: int, mode: str):
+    """Position-only selector: for each query position, the k most frequent teacher top-1 keys
+    (ties to the lower index; future keys masked in 'fixed'). Returns (idx_Tk, valid_Tk)."""
+    T = top1_NT.shape[-1]
+    counts_TS = jax.nn.one_hot(top1_NT, T).sum(0)
+    return topk_keys(counts_TS, top_k, mode)
+
+
+# --------------------------------------------------------------------------- head replacements
+def hybrid_head(selector: KeySelector, approximator: HeadApproximator, mode: str):
+    def fn(q, k, v, y):
+        T = q.shape[-2]
+        if selector.n_keys != T:
+            raise ConfigError(f"the selector was trained for sequence length {selector.n_keys}, "
+                              f"got {T}")
+        idx, valid = topk_keys(selector(q), approximator.top_k, mode)
+        return approximator(gather_values(v, idx, valid))
+    return fn
+
+
+def keys_head(idx_BTk, valid_BTk, approximator: HeadApproximator):
+    """Approximator fed the values at given keys (oracle or positional)."""
+    return lambda q, k, v, y: approximator(gather_values(v, idx_BTk, valid_BTk))
+
+
+def zero_head(q, k, v, y):
+    return jnp.zeros_like(y)
+
+
+def mean_head(mean_d: jax.Array):
+    return lambda q, k, v, y: jnp.broadcast_to(mean_d, y.shape)
+
+
+def oracle_exact_head(top_k: int):
+    """Exact attention over the teacher's own top-k keys, renormalised."""
+    def fn(q, k, v, y):
+        idx, valid = topk_keys(teacher_probs(q, k), top_k, "fixed")
+        return exact_topk_attention(q, k, v, idx, valid)
+    return fn
+
+
+class HybridGPT(nnx.Module):
+    """A trained GPT with heads `heads` of layer `layer` replaced by selector + approximator
+    (one pair per head); the other heads and layers stay exact."""
+
+    def __init__(self, gpt: GPT, selectors, approximators, *, layer: int = 0, heads=(0,),
+                 mode: str = "fixed"):
+        check_mode(mode)
+        gpt.check_overrides(layer, heads)
+        if not len(selectors) == len(approximators) == len(heads):
+            raise ConfigError(f"need one selector and one approximator per head: {len(heads)} "
+                              f"heads, {len(selectors)} selectors, {len(approximators)} "
+                              "approximators")
+        for a in approximators:
+            check_top_k(a.top_k, gpt.cfg.block_size)
+        self.gpt, self.layer, self.heads, self.mode = gpt, layer, tuple(heads), mode
+        self.selectors, self.approximators = nnx.List(selectors), nnx.List(approximators)
+
+    def __call__(self, idx_BT: jax.Array) -> jax.Array:
+        fns = {h: hybrid_head(s, a, self.mode)
+               for h, s, a in zip(self.heads, self.selectors, self.approximators)}
+        return self.gpt(idx_BT, layer=self.layer, head_fns=fns)
+
+
+# --------------------------------------------------------------------------- the pipeline
+# Spec section 1: train a GPT, log one head's q/k/v/probs on fresh batches, train the selector on
+# the teacher top-1 and the approximator on the head's output, evaluate the hybrid on fresh
+# batches next to baselines that use the same batches. Every training runs on the one engine,
+# vmapped over seeds; collection and evaluation are jitted and vmapped over seeds too.
+import time  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
+
+from .errors import check_positive  # noqa: E402
+from .gpt import GPTConfig, lm_loss  # noqa: E402
+from .train import OptimConfig, Task, TrainConfig, Trainer, init_states  # noqa: E402
+
+TASKS = ("random", "copy")
+VARIANTS = ("hybrid", "zero_head", "mean_head", "oracle_exact_topk", "oracle_approximator",
+            "positional_selector")
+
+
+@dataclass(frozen=True)
+class SparseConfig:
+    """Defaults are the original run. task 'random': i.i.d. uniform tokens from one stream of
+    corpus_size tokens (no split, as in the original); 'copy': fresh sequences whose first
+    `period` tokens are random and then repeat, so attention carries the only usable signal."""
+
+    task: str = "random"
+    vocab_size: int = 64
+    block_size: int = 64
+    corpus_size: int = 50_000
+    period: int = 32
+    batch: int = 32
+    train_steps: int = 300
+    lr: float = 3e-3
+    weight_decay: float = 0.01
+    collect_batches: int = 32
+    selector_iters: int = 400
+    approx_iters: int = 600
+    eval_batches: int = 10
+    log_every: int = 100
+    top_k: int = 3
+    selector_hidden: int = 64
+    approx_hidden: int = 64
+    layer: int = 0
+    head: int = 0
+    n_layer: int = 2
+    n_head: int = 2
+    n_embd: int = 128
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ConfigError(f"unknown task {self.task!r}; expected one of {', '.join(TASKS)}")
+        for name in ("batch", "train_steps", "collect_batches", "selector_iters", "approx_iters",
+                     "eval_batches", "log_every", "period"):
+            check_positive(name.replace("_", " "), getattr(self, name))
+        for name in ("train_steps", "selector_iters", "approx_iters"):
+            if getattr(self, name) % min(self.log_every, getattr(self, name)):
+                raise ConfigError(f"{name.replace('_', ' ')} {getattr(self, name)} is not a "
+                                  f"multiple of log every {self.log_every}")
+        check_top_k(self.top_k, self.block_size)
+        if self.task == "random" and self.corpus_size < self.block_size + 2:
+            raise ConfigError(f"corpus size {self.corpus_size} is too short for windows of "
+                              f"{self.block_size}")
+        self.gpt_config()  # validates the model dimensions
+        if not 0 <= self.layer < self.n_layer:
+            raise ConfigError(f"layer {self.layer} out of range: the model has {self.n_layer} "
+                              "layers")
+        if not 0 <= self.head < self.n_head:
+            raise ConfigError(f"head {self.head} out of range: each layer has {self.n_head} heads")
+
+    def gpt_config(self) -> GPTConfig:
+        return GPTConfig(vocab_size=self.vocab_size, block_size=self.block_size,
+                         n_layer=self.n_layer, n_head=self.n_head, n_embd=self.n_embd)
+
+    def train_config(self, steps: int) -> TrainConfig:
+        per = min(self.log_every, steps)
+        return TrainConfig(epochs=steps // per, steps_per_epoch=per,
+                           optim=OptimConfig("adamw", lr=self.lr, weight_decay=self.weight_decay))
+
+
+def make_data(cfg: SparseConfig, key) -> dict:
+    if cfg.task == "random":
+        return {"stream": jax.random.randint(key, (cfg.corpus_size,), 0, cfg.vocab_size)}
+    return {"stream": jnp.zeros((1,), jnp.int32)}  # sequences are drawn fresh per batch
+
+
+def sample_batch(cfg: SparseConfig, key, data, n: int):
+    """n windows: x (n, T) and targets shifted by one."""
+    T = cfg.block_size
+    if cfg.task == "random":
+        s = jax.random.randint(key, (n, 1), 0, cfg.corpus_size - T - 1)
+        idx = s + jnp.arange(T + 1)
+        seq = data["stream"][idx]
+    else:
+        a = jax.random.randint(key, (n, cfg.period), 0, cfg.vocab_size)
+        seq = jnp.tile(a, (1, -(-(T + 1) // cfg.period)))[:, :T + 1]
+    return seq[:, :T], seq[:, 1:]
+
+
+def _empty_eval(model, key, data):
+    return {}
+
+
+def _mse(a, b):
+    return jnp.mean((a - b) ** 2)
+
+
+def _seed_keys(seeds, stage: int):
+    return jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), stage))(
+        jnp.asarray(seeds, jnp.uint32))
+
+
+def _fit(make_model, init_keys, task, tcfg, data, train_keys, seeds, progress, desc):
+    graphdef, states = init_states(make_model, init_keys)
+    trainer = Trainer(graphdef, task, tcfg)
+    state = trainer.init(states)
+    t0 = time.perf_counter()
+    compile_s = trainer.compile(state, data, train_keys)
+    t1 = time.perf_counter()
+    (params, rest, _), hist = trainer.fit(state, data, train_keys, seeds, progress=progress,
+                                          desc=desc)
+    jax.block_until_ready(params)
+    timing = {"compile_s": compile_s, "run_s": time.perf_counter() - t1,
+              "total_s": time.perf_counter() - t0}
+    return graphdef, nnx.State.merge(params, rest), hist.arrays()["train_loss"], timing
+
+
+def collect(cfg: SparseConfig, gpt: GPT, key, data) -> dict:
+    """Teacher signals of (layer, head) on collect_batches fresh batches: q, v (N, T, d), probs,
+    top-1, the head output probs @ v (the approximator's target), its mean (mean_head)."""
+    x, _ = sample_batch(cfg, key, data, cfg.collect_batches * cfg.batch)
+    _, auxes = gpt(x, return_aux=True)
+    a = auxes[cfg.layer]
+    q, k, v = (a[n][:, cfg.head] for n in ("q", "k", "v"))
+    probs = a["probs"][:, cfg.head]
+    y = probs @ v
+    return {"q": q, "v": v, "probs": probs, "top1": jnp.argmax(probs, -1), "y": y,
+            "mean": y.mean((0, 1))}
+
+
+def selector_task(mode: str) -> Task:
+    def loss(sel, batch):
+        q, top1 = batch
+        logits = sel(q)
+        if mode == "fixed":
+            logits = mask_future(logits)
+        logp = jax.nn.log_softmax(logits, -1)
+        return -jnp.take_along_axis(logp, top1[..., None], -1).mean()
+    return Task(sample=lambda key, d: (d["q"], d["top1"]), loss=loss, evaluate=_empty_eval)
+
+
+def approx_inputs(col: dict, top_k: int, mode: str):
+    if mode == "faithful":
+        return faithful_train_inputs(col["v"], top_k)
+    idx, valid = topk_keys(col["probs"], top_k, "fixed")
+    return gather_values(col["v"], idx, valid)
+
+
+def approx_task() -> Task:
+    return Task(sample=lambda key, d: (d["x"], d["y"]),
+                loss=lambda app, b: _mse(app(b[0]), b[1]), evaluate=_empty_eval)
+
+
+def evaluate(cfg: SparseConfig, mode: str, gpt: GPT, sel: KeySelector, app: HeadApproximator,
+             mean_d, pos_idx_Tk, pos_valid_Tk, key, data) -> dict:
+    """Every variant on the same eval batches: {variant: {metric: scalar}} (batch means)."""
+    L, h, K = cfg.layer, cfg.head, cfg.top_k
+    keys = jax.random.split(key, cfg.eval_batches)
+
+    def one(k_):
+        x, y = sample_batch(cfg, k_, data, cfg.batch)
+        full, auxes = gpt(x, return_aux=True)
+        a = auxes[L]
+        q, kh, vh = a["q"][:, h], a["k"][:, h], a["v"][:, h]
+        yh = a["probs"][:, h] @ vh
+        t_idx, t_valid = topk_keys(a["probs"][:, h], K, mode)
+        s_idx, s_valid = topk_keys(sel(q), K, mode)
+        B = x.shape[0]
+        p_idx = jnp.broadcast_to(pos_idx_Tk, (B,) + pos_idx_Tk.shape)
+        p_valid = jnp.broadcast_to(pos_valid_Tk, p_idx.shape)
+        fns = {"hybrid": keys_head(s_idx, s_valid, app), "zero_head": zero_head,
+               "mean_head": mean_head(mean_d), "oracle_exact_topk": oracle_exact_head(K),
+               "oracle_approximator": keys_head(t_idx, t_valid, app),
+               "positional_selector": keys_head(p_idx, p_valid, app)}
+        logp_full = jax.nn.log_softmax(full, -1)
+        out = {"full": {"ce": lm_loss(full, y)}}
+        top1 = t_idx[..., 0]
+        T = x.shape[1]
+        future = jnp.arange(T)[:, None]
+        for name, fn in fns.items():
+            logits = gpt(x, layer=L, head_fns={h: fn})
+            logp = jax.nn.log_softmax(logits, -1)
+            m = {"logits_rel_err": jnp.linalg.norm(full - logits) / (jnp.linalg.norm(full) + 1e-9),
+                 "kl": jnp.mean(jnp.sum(jnp.exp(logp_full) * (logp_full - logp), -1)),
+                 "ce": lm_loss(logits, y),
+                 "head_rel_err": jnp.linalg.norm(fn(q, kh, vh, yh) - yh) / jnp.linalg.norm(yh)}
+            if name in ("hybrid", "positional_selector", "oracle_approximator"):
+                i, ok = {"hybrid": (s_idx, s_valid), "positional_selector": (p_idx, p_valid),
+                         "oracle_approximator": (t_idx, t_valid)}[name]
+                m["future_key_fraction"] = jnp.mean((i > future) & ok)
+                if name != "oracle_approximator":
+                    m["selector_top1_acc"] = jnp.mean(i[..., 0] == top1)
+            out[name] = m
+        return out
+
+    return jax.tree.map(lambda a: a.mean(0), jax.lax.map(one, keys))
+
+
+def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
+                 progress: bool = True) -> dict:
+    """All stages for every seed (vmapped). Returns per-seed metrics, train curves and timings."""
+    if not seeds:
+        raise ConfigError("need at least one seed")
+    for m in modes:
+        check_mode(m)
+    gcfg = cfg.gpt_config()
+    d, T, K = gcfg.head_size, cfg.block_size, cfg.top_k
+    timing, curves, results = {}, {}, {}
+    t_start = time.perf_counter()
+
+    data = jax.jit(jax.vmap(lambda k: make_data(cfg, k)))(_seed_keys(seeds, 1))
+    bcfg = cfg
+    base_task = Task(sample=lambda key, dd: sample_batch(bcfg, key, dd, cfg.batch),
+                     loss=lambda m, b: lm_loss(m(b[0]), b[1]), evaluate=_empty_eval)
+    g_gd, g_state, curves["baseline"], timing["baseline"] = _fit(
+        lambda k: GPT(gcfg, rngs=nnx.Rngs(k)), _seed_keys(seeds, 2), base_task,
+        cfg.train_config(cfg.train_steps), data, _seed_keys(seeds, 3), seeds, progress,
+        f"{cfg.task}: GPT")
+
+    t0 = time.perf_counter()
+    col = jax.jit(jax.vmap(lambda s, k, dd: collect(cfg, nnx.merge(g_gd, s), k, dd)))(
+        g_state, _seed_keys(seeds, 4), data)
+    jax.block_until_ready(col)
+    timing["collect"] = {"total_s": time.perf_counter() - t0}
+
+    for mode in modes:
+        s_gd, s_state, curves[f"selector_{mode}"], timing[f"selector_{mode}"] = _fit(
+            lambda k: KeySelector(d, T, cfg.selector_hidden, rngs=nnx.Rngs(k)),
+            _seed_keys(seeds, 5), selector_task(mode), cfg.train_config(cfg.selector_iters),
+            {"q": col["q"], "top1": col["top1"]}, _seed_keys(seeds, 6), seeds, progress,
+            f"{cfg.task}/{mode}: selector")
+        xs = jax.jit(jax.vmap(lambda c: approx_inputs(c, K, mode)))(
+            {"v": col["v"], "probs": col["probs"]})
+        a_gd, a_state, curves[f"approximator_{mode}"], timing[f"approximator_{mode}"] = _fit(
+            lambda k: HeadApproximator(d, K, cfg.approx_hidden, rngs=nnx.Rngs(k)),
+            _seed_keys(seeds, 7), approx_task(), cfg.train_config(cfg.approx_iters),
+            {"x": xs, "y": col["y"]}, _seed_keys(seeds, 8), seeds, progress,
+            f"{cfg.task}/{mode}: approximator")
+        del xs
+        pos = jax.vmap(lambda t1: positional_keys(t1.reshape(-1, T), K, mode))(col["top1"])
+        t0 = time.perf_counter()
+
+        def ev(gs, ss, as_, mean_d, pi, pv, k, dd, mode=mode):
+            return evaluate(cfg, mode, nnx.merge(g_gd, gs), nnx.merge(s_gd, ss),
+                            nnx.merge(a_gd, as_), mean_d, pi, pv, k, dd)
+
+        out = jax.jit(jax.vmap(ev))(g_state, s_state, a_state, col["mean"], pos[0], pos[1],
+                                    _seed_keys(seeds, 9), data)
+        results[mode] = jax.tree.map(lambda a: [float(x) for x in a], out)
+        timing[f"eval_{mode}"] = {"total_s": time.perf_counter() - t0}
+    timing["total_s"] = time.perf_counter() - t_start
+    return {"config": asdict(cfg), "results": results,
+            "curves": {k: v.tolist() for k, v in curves.items()}, "timing": timing}

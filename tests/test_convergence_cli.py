@@ -1,0 +1,65 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "experiments"))
+import convergence  # noqa: E402
+
+
+def test_quick_cli_run_writes_schema(tmp_path):
+    out = tmp_path / "conv"
+    proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "convergence.py"), "--quick",
+                           "--seeds", "3", "--no-progress", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Entropy floor" in proc.stdout and "JAX" in proc.stdout
+    d = json.loads((out / "convergence.json").read_text())
+    for key in ("config", "device", "params", "entropy_floor", "seeds", "final_val_loss",
+                "full_val_loss", "summary", "reported", "timing", "verdicts"):
+        assert key in d, key
+    assert set(d["params"]) == {"standard", "bespoke", "ratio"}
+    assert d["seeds"] == [0, 1, 2]
+    for est in ("final_val_loss", "full_val_loss"):
+        assert len(d[est]["standard"]) == 3 and len(d[est]["bespoke"]) == 3
+    for est in ("original", "full"):
+        for k in ("standard", "bespoke", "difference"):
+            assert len(d["summary"][est][k]["ci95"]) == 2
+    assert d["reported"]["standard_final_loss"] == 2.9091
+    assert set(d["timing"]) >= {"compile_s", "run_s"}
+    assert d["device"]["backend"] == "cpu"
+    assert all(v["verdict"] == "not comparable" for v in d["verdicts"])  # quick != original
+    assert (out / "convergence.md").exists() and (out / "convergence.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--seeds", "0"], "--seeds: must be >= 1, got 0"),
+    (["--epochs", "0"], "--epochs: must be >= 1, got 0"),
+    (["--embed-dim", "-2"], "must be >= 1, got -2"),
+    (["--embed-dim", "3"], "embed dim 3 leaves the low tier"),
+    (["--n-high", "150", "--n-low", "60"], "leave no mid tier"),
+    (["--n-high", "300"], "high=300 + low=50"),
+    (["--corpus-size", "50"], "too short for a window of 16"),
+    (["--zipf", "4", "--corpus-size", "400"], "overlap: only"),
+    (["--device", "tpu"], "invalid choice: 'tpu'"),
+    (["--device", "gpu"], "device 'gpu' is not available"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        convergence.cli.run_main(lambda: convergence.main(argv + ["--out", str(tmp_path)]))
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_nan_loss_stops_and_still_writes(tmp_path, capsys):
+    code = convergence.main(["--quick", "--seeds", "2", "--lr", "1e36", "--no-progress",
+                             "--out", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "NaN/inf in epoch" in err and "seed(s)" in err
+    d = json.loads((tmp_path / "convergence.json").read_text())
+    assert d["status"] == "diverged" and d["diverged"]["epoch"] >= 1

@@ -1,0 +1,129 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from jaxbespoke import tiers
+from jaxbespoke.embeddings import (BespokeEmbedding, BespokeSpec, StandardEmbedding,
+                                   bespoke_param_formula, param_count)
+from jaxbespoke.errors import ConfigError
+from jaxbespoke.models import PooledNextToken
+
+V, D = 40, 8
+
+
+def tier_map():
+    rng = np.random.default_rng(0)
+    toks = rng.zipf(1.3, 3000) % V
+    return tiers.top_bottom(toks, V, n_high=5, n_low=10)
+
+
+def bespoke(layout="replica", t=None, spec=None):
+    t = t or tier_map()
+    return BespokeEmbedding(V, D, t.tier_V, spec or BespokeSpec.focused(D), layout=layout,
+                            rows=t.sizes, rows_V=t.rows_V(), rngs=nnx.Rngs(0))
+
+
+def slow_reference(emb: BespokeEmbedding, ids):
+    """Per-token routing, the original's way: look up the token's tier, embed, project."""
+    out = np.zeros(ids.shape + (D,), np.float32)
+    tier_V, rows_V = np.asarray(emb.tier_V[...]), np.asarray(emb.rows_V[...])
+    for idx in np.ndindex(ids.shape):
+        tok = int(ids[idx])
+        path = emb.paths[int(tier_V[tok])]
+        row = tok if emb.layout == "replica" else int(rows_V[tok])
+        vec = np.asarray(path.table.embedding[...][row])
+        if path.proj is not None:
+            vec = vec @ np.asarray(path.proj.kernel[...])
+            if path.proj.bias is not None:
+                vec = vec + np.asarray(path.proj.bias[...])
+        out[idx] = vec
+    return out
+
+
+def test_original_parameter_counts():
+    t = tiers.top_bottom(np.arange(200).repeat(3), 200, 20, 50)
+    std = PooledNextToken(StandardEmbedding(200, 64, rngs=nnx.Rngs(0)), 200, 64, rngs=nnx.Rngs(1))
+    emb = BespokeEmbedding(200, 64, t.tier_V, BespokeSpec.focused(64), rngs=nnx.Rngs(0))
+    bes = PooledNextToken(emb, 200, 64, rngs=nnx.Rngs(1))
+    assert param_count(std) == 25_800
+    assert param_count(bes) == 63_944
+    assert round(param_count(bes) / param_count(std), 2) == 2.48
+    # the documented D=128 would have given 51,400 vs 146,120
+    emb128 = BespokeEmbedding(200, 128, t.tier_V, BespokeSpec.focused(128), rngs=nnx.Rngs(0))
+    assert param_count(emb128) + 128 * 200 + 200 == 146_120
+
+
+@pytest.mark.parametrize("dim", [4, 16, 32, 100])
+@pytest.mark.parametrize("layout", ["replica", "compact"])
+def test_param_formula(dim, layout):
+    t = tier_map()
+    spec = BespokeSpec((2 * dim, dim, max(1, dim // 4)))
+    emb = BespokeEmbedding(V, dim, t.tier_V, spec, layout=layout, rows=t.sizes, rows_V=t.rows_V(),
+                           rngs=nnx.Rngs(0))
+    assert param_count(emb) == bespoke_param_formula(V, dim, spec, layout, t.sizes)
+    if layout == "compact":   # each tier's table holds only its own tokens
+        assert param_count(emb) == (5 * 2 * dim + 25 * dim + 10 * max(1, dim // 4)
+                                    + 2 * dim * dim + dim + max(1, dim // 4) * dim + dim)
+
+
+@pytest.mark.parametrize("layout", ["replica", "compact"])
+def test_vectorised_routing_equals_per_token_reference(layout):
+    emb = bespoke(layout)
+    ids = jax.random.randint(jax.random.key(1), (3, 7), 0, V)
+    fast = emb(ids)
+    np.testing.assert_allclose(np.asarray(fast), slow_reference(emb, np.asarray(ids)), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(emb.lookup_all()[ids]), np.asarray(fast), atol=1e-6)
+
+
+def test_jit_equals_eager():
+    emb = bespoke()
+    ids = jax.random.randint(jax.random.key(2), (4, 5), 0, V)
+    jitted = nnx.jit(lambda m, x: m(x))(emb, ids)
+    np.testing.assert_allclose(np.asarray(jitted), np.asarray(emb(ids)), atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["replica", "compact"])
+def test_gradients_reach_only_rows_of_present_tokens(layout):
+    t = tier_map()
+    emb = bespoke(layout, t)
+    present = np.array([t.order[0], t.order[1], t.order[20], t.order[-1]])  # high, high, mid, low
+    ids = jnp.asarray(present.reshape(2, 2))
+    grads = nnx.grad(lambda m: (m(ids) ** 2).sum())(emb)
+    rows_V = t.rows_V()
+    for k in range(3):
+        g = np.asarray(grads["paths"][k]["table"]["embedding"][...])
+        mine = [tok for tok in present if t.tier_V[tok] == k]
+        rows = [tok if layout == "replica" else rows_V[tok] for tok in mine]
+        nonzero = set(np.flatnonzero(np.abs(g).sum(1) > 0).tolist())
+        assert nonzero == set(int(r) for r in rows), (k, nonzero, rows)
+
+
+def test_absent_tier_gets_zero_gradient_and_is_reported_inactive():
+    t = tier_map()
+    emb = bespoke("replica", t)
+    ids = jnp.asarray([[t.order[0], t.order[1]]])          # high only
+    active = emb.active_groups(ids)
+    assert bool(active["high"]) and not bool(active["mid"]) and not bool(active["low"])
+    grads = nnx.grad(lambda m: m(ids).sum())(emb)
+    assert float(jnp.abs(grads["paths"][2]["proj"]["kernel"][...]).sum()) == 0.0
+    assert float(jnp.abs(grads["paths"][0]["proj"]["kernel"][...]).sum()) > 0.0
+
+
+def test_bad_inputs():
+    t = tier_map()
+    emb = bespoke("replica", t)
+    with pytest.raises(ConfigError, match=r"\[0, 40\)"):
+        emb(jnp.asarray([[0, V]]))
+    with pytest.raises(ConfigError, match=r"-3"):
+        StandardEmbedding(V, D, rngs=nnx.Rngs(0))(jnp.asarray([[-3]]))
+    with pytest.raises(ConfigError, match="tier 2 dim"):
+        BespokeEmbedding(V, D, t.tier_V, BespokeSpec((16, 8, 0)), rngs=nnx.Rngs(0))
+    with pytest.raises(ConfigError, match="embed dim"):
+        StandardEmbedding(V, 0, rngs=nnx.Rngs(0))
+    with pytest.raises(ConfigError, match="tier 'low' has 10 tokens"):
+        BespokeEmbedding(V, D, t.tier_V, BespokeSpec.focused(D), layout="compact", rows=(5, 25, 3),
+                         rows_V=t.rows_V(), rngs=nnx.Rngs(0))
+    with pytest.raises(ConfigError, match="layout"):
+        BespokeEmbedding(V, D, t.tier_V, BespokeSpec.focused(D), layout="dense", rngs=nnx.Rngs(0))

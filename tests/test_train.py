@@ -1,0 +1,106 @@
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxbespoke import protocol, train
+from jaxbespoke.errors import ConfigError, TrainingDiverged
+
+SMALL = protocol.PooledConfig(vocab_size=40, embed_dim=8, window=6, batch=4, corpus_size=2000,
+                              epochs=4, steps_per_epoch=10, eval_every=2, val_batches=2,
+                              n_high=4, n_low=8, lr=1e-2)
+
+
+def test_torch_clip_semantics():
+    tx = train.clip_by_global_norm_torch(1.0)
+    g = {"a": jnp.array([3.0, 4.0])}                        # norm 5
+    out, _ = tx.update(g, tx.init(g))
+    np.testing.assert_allclose(out["a"], np.array([3.0, 4.0]) / (5 + 1e-6), rtol=1e-7)
+    small = {"a": jnp.array([0.3, 0.4])}
+    out, _ = tx.update(small, tx.init(small))
+    np.testing.assert_allclose(out["a"], small["a"])        # capped at 1: unchanged
+
+
+def test_cosine_schedule_is_constant_within_an_epoch():
+    cfg = train.OptimConfig("adamw", lr=1.0, weight_decay=0.01, schedule="cosine_epoch")
+    sched = train.lr_schedule(cfg, steps_per_epoch=5, epochs=4)
+    lrs = np.array([float(sched(i)) for i in range(20)])
+    expect = np.repeat([(1 + np.cos(np.pi * e / 4)) / 2 for e in range(4)], 5)
+    np.testing.assert_allclose(lrs, expect, rtol=1e-6)
+
+
+def test_skipped_group_keeps_params_and_state_like_torch_none_grad():
+    params = {"a": jnp.ones(3), "b": jnp.ones(2)}
+    labels = lambda tree: {"a": "a", "b": "b"}
+    tx = train.make_optimizer(train.OptimConfig("adam", lr=0.1), 1, 1, labels, ("a", "b"))
+    state = tx.init(params)
+    grads = {"a": jnp.ones(3), "b": jnp.ones(2)}
+    upd, state1 = tx.update(grads, state, params, active={"a": jnp.bool_(True), "b": jnp.bool_(False)})
+    assert float(jnp.abs(upd["b"]).sum()) == 0.0 and float(jnp.abs(upd["a"]).sum()) > 0
+    inner0, inner1 = state[0].inner_states, state1[0].inner_states
+    for x, y in zip(jax.tree.leaves(inner0["b"]), jax.tree.leaves(inner1["b"])):
+        np.testing.assert_array_equal(x, y)                 # moments and step count untouched
+    counts = [int(c) for c in jax.tree.leaves(inner1) if jnp.issubdtype(c.dtype, jnp.integer)]
+    assert sorted(counts) == [0, 1]
+    # Without skipping, a zero gradient still moves "b" once momentum exists; with skipping it
+    # never moves while inactive.
+    upd2, _ = tx.update({"a": jnp.ones(3), "b": jnp.zeros(2)}, state1, params,
+                        active={"a": jnp.bool_(True), "b": jnp.bool_(False)})
+    assert float(jnp.abs(upd2["b"]).sum()) == 0.0
+
+
+@pytest.fixture(scope="module")
+def runs():
+    cfg = dataclasses.replace(SMALL, epochs=6)
+    run = lambda seeds: protocol.run_pooled(cfg, seeds, progress=False, kinds=("bespoke",))
+    return cfg, run([3, 7]), run([3]), run([3])
+
+
+def test_training_moves_loss_toward_the_floor(runs):
+    cfg, both, _, _ = runs
+    h = both["models"]["bespoke"]["history"]
+    floor = protocol.floor(cfg)["entropy"]
+    first, last = h["val_full"][:, 0], h["val_full"][:, -1]
+    assert (last < first).all() and (last - floor < 0.5 * (first - floor)).all()
+
+
+def test_same_seed_gives_identical_results(runs):
+    _, _, a, b = runs
+    for k in ("val_full", "val_original", "train_loss"):
+        np.testing.assert_array_equal(a["models"]["bespoke"]["history"][k],
+                                      b["models"]["bespoke"]["history"][k])
+
+
+def test_vmapped_seeds_equal_seeds_run_one_at_a_time(runs):
+    _, both, one, _ = runs
+    for k in ("val_full", "val_original"):
+        np.testing.assert_allclose(both["models"]["bespoke"]["history"][k][0],
+                                   one["models"]["bespoke"]["history"][k][0], rtol=2e-5)
+
+
+def test_nan_loss_stops_with_epoch_and_seed():
+    cfg = dataclasses.replace(SMALL, epochs=3)
+    data, tier_list = protocol.build_data(cfg, [5, 6])
+    task = protocol.pooled_task(cfg)
+    poisoned = dataclasses.replace(
+        task, loss=lambda m, b: task.loss(m, b) * jnp.where(b[1][0] >= 0, jnp.nan, 1.0))
+    keys = protocol.seed_keys([5, 6])
+    graphdef, states = train.init_states(
+        lambda k: protocol.make_model(cfg, "standard", k), keys)
+    tr = train.Trainer(graphdef, poisoned, train.TrainConfig(3, 5, eval_epochs=(0,)))
+    with pytest.raises(TrainingDiverged, match=r"epoch 1 for seed\(s\) \[5, 6\]") as e:
+        tr.fit(tr.init(states), data, keys, [5, 6], progress=False)
+    assert e.value.epoch == 0 and e.value.seeds == [5, 6]
+
+
+def test_bad_train_config():
+    with pytest.raises(ConfigError, match="epochs"):
+        train.TrainConfig(epochs=0, steps_per_epoch=1)
+    with pytest.raises(ConfigError, match="outside"):
+        train.TrainConfig(epochs=3, steps_per_epoch=1, eval_epochs=(5,))
+    with pytest.raises(ConfigError, match="optimiser"):
+        train.OptimConfig("sgd")
+    assert train.eval_schedule(50, 10) == (0, 10, 20, 30, 40, 49)

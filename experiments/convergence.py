@@ -36,6 +36,7 @@ def parse(argv=None):
     p.add_argument("--corpus-size", type=cli.positive_int, help="corpus tokens N (10,000)")
     p.add_argument("--n-high", type=cli.positive_int, help="high tier: top-N observed (20)")
     p.add_argument("--n-low", type=cli.positive_int, help="low tier: bottom-M observed (50)")
+    p.add_argument("--lr", type=cli.positive_float, help="Adam learning rate (1e-3)")
     p.add_argument("--layout", choices=("replica", "compact"),
                    help="bespoke tables over the full vocab (original) or per tier")
     p.add_argument("--no-skip-absent", action="store_true",
@@ -48,7 +49,7 @@ def build_config(args):
 
     base = PooledConfig(**QUICK) if args.quick else PooledConfig()
     over = {k: getattr(args, k) for k in ("epochs", "steps_per_epoch", "embed_dim", "vocab_size",
-                                          "zipf", "corpus_size", "n_high", "n_low", "layout")
+                                          "zipf", "corpus_size", "n_high", "n_low", "layout", "lr")
             if getattr(args, k) is not None}
     if args.no_skip_absent:
         over["skip_absent_tiers"] = False

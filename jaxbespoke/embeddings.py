@@ -94,6 +94,9 @@ class BespokeEmbedding(nnx.Module):
     exact parameter count; rows of other tiers are never used). layout='compact': each tier's table
     holds only its own tokens (adaptive-input style); `rows` gives each table's size, which must be
     at least the tier's size (pass larger capacities to vmap corpora with varying tier sizes).
+
+    `rows` given with the replica layout is a per-tier capacity (an upper bound on tier sizes): it
+    lets `lookup_all` project only each tier's own tokens instead of the whole vocabulary per tier.
     """
 
     def __init__(self, vocab_size: int, dim: int, tier_V, spec: BespokeSpec, *,
@@ -117,11 +120,11 @@ class BespokeEmbedding(nnx.Module):
             if tier_V.min() < -1 or tier_V.max() >= n_tiers:
                 raise ConfigError(f"tier map holds tier {int(tier_V.max())} but only "
                                   f"{n_tiers} tier dims were given")
-        if layout == "replica":
-            rows = (vocab_size,) * n_tiers
-        elif rows is None or rows_V is None:
+        if layout == "compact" and (rows is None or rows_V is None):
             raise ConfigError("the compact layout needs `rows` (table sizes) and `rows_V`")
-        elif isinstance(tier_V, np.ndarray):
+        if rows is not None and len(rows) != n_tiers:
+            raise ConfigError(f"{len(rows)} tier sizes for {n_tiers} tier dims")
+        if rows is not None and isinstance(tier_V, np.ndarray):
             sizes = [int((tier_V == t).sum()) for t in range(n_tiers)]
             for name, need, have in zip(names, sizes, rows):
                 if need > have:
@@ -129,12 +132,14 @@ class BespokeEmbedding(nnx.Module):
         self.vocab_size, self.dim, self.layout = vocab_size, dim, layout
         self.names, self.spec = names, spec
         self.tier_V = TierMap(jnp.asarray(tier_V, jnp.int32))
+        self.capacity = tuple(rows) if rows is not None else None
         self.rows_V = TierMap(jnp.asarray(rows_V if layout == "compact" else
                                           np.zeros(vocab_size), jnp.int32))
+        table_rows = (vocab_size,) * n_tiers if layout == "replica" else rows
         self.paths = nnx.List([
             TierPath(r, d, dim, bias=spec.proj_bias,
                      identity=spec.identity_when_equal and d == dim, rngs=rngs, init=init)
-            for r, d in zip(rows, spec.dims)])
+            for r, d in zip(table_rows, spec.dims)])
 
     def __call__(self, ids_BT: jax.Array) -> jax.Array:
         _validate_if_concrete(ids_BT, self.vocab_size)
@@ -148,8 +153,20 @@ class BespokeEmbedding(nnx.Module):
         return out_BTD
 
     def lookup_all(self) -> jax.Array:
-        """(V, D): every id's embedding. Cheaper than per-token routing when B*T >= V."""
-        return self(jnp.arange(self.vocab_size))
+        """(V, D): every id's embedding. With capacities, each tier projects only its own ids
+        (found with a fixed-size nonzero, padded with the out-of-range id V and dropped on scatter),
+        so the cost is sum_t cap_t * d_t * D instead of V * sum_t d_t * D."""
+        V = self.vocab_size
+        if self.capacity is None:
+            return self(jnp.arange(V))
+        out_VD = jnp.zeros((V, self.dim), jnp.float32)
+        for t, path in enumerate(self.paths):
+            ids = jnp.nonzero(self.tier_V[...] == t, size=self.capacity[t], fill_value=V)[0]
+            # compact rows are ranks within sorted tier ids, i.e. exactly nonzero's order
+            rows = ids if self.layout == "replica" else jnp.arange(self.capacity[t])
+            emb = path.project(path.table(jnp.minimum(rows, path.table.num_embeddings - 1)))
+            out_VD = out_VD.at[ids].set(emb, mode="drop")
+        return out_VD
 
     def group_of(self, path) -> str:
         """Parameter group of a parameter path below this module: its tier's name or 'shared'."""

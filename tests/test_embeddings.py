@@ -127,3 +127,21 @@ def test_bad_inputs():
                          rows_V=t.rows_V(), rngs=nnx.Rngs(0))
     with pytest.raises(ConfigError, match="layout"):
         BespokeEmbedding(V, D, t.tier_V, BespokeSpec.focused(D), layout="dense", rngs=nnx.Rngs(0))
+
+
+@pytest.mark.parametrize("layout", ["replica", "compact"])
+def test_capacity_lookup_matches_dense_and_keeps_gradients_local(layout):
+    t = tier_map()
+    emb = bespoke(layout, t)                                  # with capacities
+    dense = np.asarray(emb(jnp.arange(V)))
+    np.testing.assert_allclose(np.asarray(emb.lookup_all()), dense, atol=1e-6)
+    ids = jnp.asarray([[t.order[0], t.order[-1]]])            # one high, one low token
+    g = nnx.grad(lambda m: (m.lookup_all()[ids] ** 2).sum())(emb)
+    assert float(jnp.abs(g["paths"][1]["table"]["embedding"][...]).sum()) == 0.0   # mid unused
+    hi = np.asarray(g["paths"][0]["table"]["embedding"][...])
+    row = t.order[0] if layout == "replica" else t.rows_V()[t.order[0]]
+    assert set(np.flatnonzero(np.abs(hi).sum(1))) == {row}
+    if layout == "replica":
+        loose = BespokeEmbedding(V, D, t.tier_V, BespokeSpec.focused(D), rngs=nnx.Rngs(0))
+        np.testing.assert_allclose(np.asarray(loose.lookup_all()), np.asarray(loose(jnp.arange(V))),
+                                   atol=1e-6)

@@ -149,6 +149,28 @@ def markdown(cfg, res, seeds, floor, summary, ratio, verdicts, dev, timing, cmd)
     return "\n".join(lines)
 
 
+def plot(path, cfg, res, seeds, floor, finals) -> None:
+    fig, (ax1, ax2) = report._plt().subplots(1, 2, figsize=(12, 4.4),
+                                             gridspec_kw={"width_ratios": [3, 2]})
+    curves = {}
+    for kind, m in res["models"].items():
+        for key, label in (("val_original", "80-target"), ("val_full", "full val")):
+            curves[f"{kind}, {label}"] = (np.array(m["eval_epochs"]) + 1, m["history"][key])
+    report.curves_on(ax1, curves, xlabel="epoch", ylabel="validation loss (nats)",
+                     title=f"Validation loss, {len(seeds)} seeds (mean, 95% CI)",
+                     hlines={f"entropy floor {floor['entropy']:.3f}": floor["entropy"]},
+                     points={"reported (one draw each)": ([cfg.epochs, cfg.epochs],
+                                                          [REPORTED["standard_final_loss"],
+                                                           REPORTED["bespoke_final_loss"]])})
+    diff = {f"{est}\n({'80 targets' if est == 'original' else 'all windows'})":
+            finals[est]["bespoke"] - finals[est]["standard"] for est in ("original", "full")}
+    report.strips_on(ax2, diff, ylabel="bespoke - standard, final loss (nats)",
+                     title="Paired difference per seed (dot), mean and 95% CI",
+                     marks={"reported +0.016": REPORTED["bespoke_final_loss"]
+                            - REPORTED["standard_final_loss"], "no difference": 0.0})
+    report.save(fig, path)
+
+
 def main(argv=None) -> int:
     args = parse(argv)
     from jaxbespoke import protocol
@@ -216,16 +238,7 @@ def main(argv=None) -> int:
     print(f"\nTime: compile {timing['compile_s']:.1f} s, run {timing['run_s']:.1f} s, "
           f"total {wall:.1f} s")
 
-    curves = {}
-    for kind, m in res["models"].items():
-        for key, label in (("val_original", "80-target"), ("val_full", "full val")):
-            curves[f"{kind}, {label}"] = (np.array(m["eval_epochs"]) + 1, m["history"][key])
-    report.plot_curves(out / f"{NAME}.png", curves, xlabel="epoch", ylabel="validation loss (nats)",
-                       title=f"50-epoch comparison, {len(seeds)} seeds (mean, 95% CI)",
-                       hlines={f"entropy floor {floor['entropy']:.3f}": floor["entropy"]},
-                       points={"reported (one draw)": ([cfg.epochs, cfg.epochs],
-                                                       [REPORTED["standard_final_loss"],
-                                                        REPORTED["bespoke_final_loss"]])})
+    plot(out / f"{NAME}.png", cfg, res, seeds, floor, finals)
     result = dict(base, status="ok",
                   params={"standard": std["params"], "bespoke": bes["params"], "ratio": ratio},
                   tiers={"sizes": sizes, "mass": mass},

@@ -56,16 +56,20 @@ def fmt_ci(s: dict, digits: int = 4) -> str:
     return f"{s['mean']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
-def plot_curves(path: Path, curves: dict, *, xlabel: str, ylabel: str, title: str,
-                hlines: dict | None = None, points: dict | None = None) -> None:
-    """curves: label -> (x, values_SX); draws the seed mean and a 95% t-band."""
+def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def curves_on(ax, curves: dict, *, xlabel: str, ylabel: str, title: str,
+              hlines: dict | None = None, points: dict | None = None) -> None:
+    """curves: label -> (x, values_SX); draws the seed mean and a 95% t-band."""
     from scipy import stats as sps
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
     for label, (x, v) in curves.items():
         v = np.asarray(v, np.float64)
         m = v.mean(0)
@@ -79,10 +83,41 @@ def plot_curves(path: Path, curves: dict, *, xlabel: str, ylabel: str, title: st
         ax.axhline(y, ls="--", lw=1, color="k", label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+
+
+def strips_on(ax, groups: dict, *, ylabel: str, title: str, marks: dict | None = None) -> None:
+    """One column of per-seed dots per group with its mean and 95% CI; marks: label -> y line."""
+    for i, (label, v) in enumerate(groups.items()):
+        v = np.asarray(v, np.float64)
+        jitter = (np.arange(v.size) / max(v.size - 1, 1) - 0.5) * 0.3
+        ax.scatter(i + jitter, v, s=12, alpha=0.6)
+        if v.size > 1:
+            from .stats import mean_ci
+
+            s = mean_ci(v)
+            ax.errorbar(i + 0.3, s["mean"], yerr=[[s["mean"] - s["ci95"][0]], [s["ci95"][1] - s["mean"]]],
+                        fmt="o", color="k", capsize=4)
+    for j, (label, y) in enumerate((marks or {}).items()):
+        ax.axhline(y, ls=["--", ":", "-."][j % 3], lw=1, color="k", label=label)
+    ax.set_xticks(range(len(groups)), list(groups), fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    if marks:
+        ax.legend(fontsize=7)
+
+
+def save(fig, path: Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _plt().close(fig)
+
+
+def plot_curves(path: Path, curves: dict, *, xlabel: str, ylabel: str, title: str,
+                hlines: dict | None = None, points: dict | None = None) -> None:
+    fig, ax = _plt().subplots(figsize=(7, 4.2))
+    curves_on(ax, curves, xlabel=xlabel, ylabel=ylabel, title=title, hlines=hlines, points=points)
+    save(fig, path)

@@ -1,25 +1,31 @@
-# `make run`: set up .venv if missing or stale, then run the main job.
-# `make test`: the same set-up, then the whole suite (tests/ and parity/).
+# `make run`:  set up .venv (runtime deps only) if missing or stale, then run the main job.
+# `make test`: set up .venv with the test and parity extras (torch CPU), then run tests/ and parity/.
+# Extra arguments go through ARGS, e.g. `make run ARGS="--seeds 32"`.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
 .PHONY: run test bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,parity]'
-	touch $(STAMP)
 
-run: $(STAMP)
+$(VENV)/.run-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test,parity]'
+	touch $@
+
+run: $(VENV)/.run-deps
 	$(BIN)/python experiments/convergence.py $(ARGS)
 
-test: $(STAMP)
+test: $(VENV)/.test-deps
 	$(BIN)/python -m pytest $(ARGS)
 
-bench: $(STAMP)
+bench: $(VENV)/.run-deps
 	$(BIN)/python bench/bench_convergence.py $(ARGS)
 
 clean:

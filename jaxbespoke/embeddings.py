@@ -159,7 +159,7 @@ class BespokeEmbedding(nnx.Module):
         V = self.vocab_size
         if self.capacity is None:
             return self(jnp.arange(V))
-        out_VD = jnp.zeros((V, self.dim), jnp.float32)
+        out_VD = jnp.zeros((V, self.dim), self.paths[0].table.embedding.dtype)  # float64 checks
         for t, path in enumerate(self.paths):
             ids = jnp.nonzero(self.tier_V[...] == t, size=self.capacity[t], fill_value=V)[0]
             # compact rows are ranks within sorted tier ids, i.e. exactly nonzero's order

@@ -223,7 +223,8 @@ def make_model(run: RunConfig, kind: str, key, tier_V=None, rows_V=None, caps=No
             tiers.NAMES3 if len(run.dims) == 3 else ("ids<25", "ids>=25"))
         emb = BespokeEmbedding(V, D, tier_V, BespokeSpec(run.dims, run.proj_bias,
                                                          run.identity_when_equal),
-                               names=names, layout=run.layout, rows=caps, rows_V=rows_V,
+                               names=names, layout=run.layout,
+                               rows=caps if run.layout == "compact" else None, rows_V=rows_V,
                                rngs=r_emb, init=run.init)
     if run.body == "pooled":
         return PooledNextToken(emb, V, D, rngs=r_body, init=run.init)
@@ -545,3 +546,30 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
                            "steps_run": (tcfg.epochs - start) * tcfg.steps_per_epoch,
                            "s_per_step": run_s / max(1, (tcfg.epochs - start) * tcfg.steps_per_epoch)}}
     return out
+
+
+# --------------------------------------------------------------------------- what the report runs
+@dataclass(frozen=True)
+class Plan:
+    """How the replication report runs a preset: which (variants, kinds) groups, shortened how.
+    The encoders' full runs take hours to weeks on a 2-core CPU; the shortened ones keep the
+    full run's per-step learning rate and are labelled as such in the report."""
+
+    groups: tuple = ((("faithful",), ("standard", "bespoke")),)
+    short: Shorten | None = None
+    quick_short: Shorten | None = None
+
+
+_LEAK = ((("faithful",), ("standard", "bespoke")), (("causal",), ("standard",)))
+PLANS: dict[str, Plan] = {
+    "medium": Plan(_LEAK, Shorten(20, 100), Shorten(2, 10)),
+    "long": Plan(((("faithful", "causal"), ("standard",)),), Shorten(3, 50), Shorten(1, 3)),
+    "definitive": Plan(_LEAK, Shorten(50, 100), Shorten(2, 10)),
+    "initial": Plan(((("faithful", "causal"), ("standard", "bespoke")),)),
+    "btdt": Plan(_LEAK, Shorten(2, 100), Shorten(1, 5)),
+}
+
+
+def plan(name: str) -> Plan:
+    get(name)
+    return PLANS.get(name, Plan())

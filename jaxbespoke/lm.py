@@ -1,0 +1,51 @@
+"""A small causal LM whose input embedding is pluggable: the strategies of `strategies` differ
+only there. The body is `gpt`'s pre-LN blocks (reused, not copied); positions are learned (zero
+init, as in `gpt`), the head is an untied bias-free Linear(D -> V) shared by every strategy."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from . import init as init_lib
+from .errors import ConfigError
+from .gpt import Block, GPTConfig
+
+
+class EmbeddingLM(nnx.Module):
+    def __init__(self, embed: nnx.Module, cfg: GPTConfig, *, rngs: nnx.Rngs):
+        if getattr(embed, "dim", cfg.n_embd) != cfg.n_embd and \
+                getattr(embed, "out_dim", cfg.n_embd) != cfg.n_embd:
+            raise ConfigError(f"embedding width does not match the model width {cfg.n_embd}")
+        self.cfg = cfg
+        self.embed = embed
+        self.pos_emb = nnx.Param(jnp.zeros((cfg.block_size, cfg.n_embd), jnp.float32))
+        self.blocks = nnx.List([Block(cfg, rngs=rngs) for _ in range(cfg.n_layer)])
+        self.ln_f = nnx.LayerNorm(cfg.n_embd, epsilon=cfg.ln_eps, use_fast_variance=False,
+                                  rngs=rngs)
+        self.head = init_lib.linear(cfg.n_embd, cfg.vocab_size, bias=False, rngs=rngs,
+                                    scheme=cfg.init)
+
+    def __call__(self, ids_BT: jax.Array) -> jax.Array:
+        T = ids_BT.shape[-1]
+        if T > self.cfg.block_size:
+            raise ConfigError(f"sequence length {T} exceeds the model's {self.cfg.block_size} "
+                              "positions")
+        x_BTD = self.embed(ids_BT) + self.pos_emb[:T]
+        for block in self.blocks:
+            x_BTD, _ = block(x_BTD)
+        return self.head(self.ln_f(x_BTD))
+
+    def group_of(self, path) -> str:
+        return self.embed.group_of(path[1:]) if path and path[0] == "embed" else "shared"
+
+    def active_groups(self, ids_BT) -> dict:
+        return self.embed.active_groups(ids_BT)
+
+
+def body_param_formula(cfg: GPTConfig) -> int:
+    """Everything but the input embedding: positions, blocks, final LayerNorm, head."""
+    D, V, T = cfg.n_embd, cfg.vocab_size, cfg.block_size
+    block = 2 * 2 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * 4 * D + 4 * D) + (4 * D * D + D)
+    return T * D + cfg.n_layer * block + 2 * D + D * V

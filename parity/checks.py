@@ -15,7 +15,8 @@ How to add a module's checks (a few lines):
                            atol=1e-6)]
 
    A check takes a `Context` and returns rows (dicts): check, module, quantity, max_abs,
-   max_rel, tolerance, passed. Use `compare` (arrays) or `row` (anything else).
+   max_rel, tolerance, passed. Use `compare` (arrays) or `row` (anything else). A row with
+   gate=False is informational (e.g. a power demonstration): shown, never failing a test.
 3. Honour `ctx.dtype` ("float32" or "float64": build the torch model under
    `torch_dtype(ctx)`, feed float inputs in that dtype) and pass float32 tolerances to
    `compare`: under float64 it applies `FLOAT64_TOL` instead. Forward, gradient and trajectory

@@ -57,7 +57,7 @@ def embedding_pair(variant: str, ctx: Context, *, vocab_size=50, dim=16, seed=0)
                                     BespokeSpec(dims, proj_bias=bias, identity_when_equal=ident),
                                     layout=layout, rows=sizes, rows_V=rows_V,
                                     rngs=nnx.Rngs(seed))
-    convert.to_flax(ref.state_dict(), ours)
+    load(ours, ref, ctx)
     return ours, ref, tier_V
 
 
@@ -79,8 +79,18 @@ def pooled_pair(kind: str, ctx: Context, *, vocab_size=200, dim=64, tier=None, l
         emb = BespokeEmbedding(vocab_size, dim, t.tier_V, BespokeSpec.focused(dim), layout=layout,
                                rows=rows, rows_V=t.rows_V(), rngs=rngs)
     ours = PooledNextToken(emb, vocab_size, dim, rngs=rngs)
-    convert.to_flax(ref.state_dict(), ours)
+    load(ours, ref, ctx)
     return ours, ref, t
+
+
+def load(ours: nnx.Module, ref: torch.nn.Module, ctx: Context) -> None:
+    """Copy ref's weights into ours. Under float64, nnx.Embed must also compute in float64: it
+    fixes its compute dtype at construction (float32) and would cast float64 tables back."""
+    convert.to_flax(ref.state_dict(), ours)
+    if ctx.dtype == "float64":
+        for _, m in nnx.iter_graph(ours):
+            if isinstance(m, nnx.Embed):
+                m.dtype = jnp.float64
 
 
 class _default_dtype:

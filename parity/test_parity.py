@@ -19,5 +19,5 @@ def _fmt(r):
 def test_check(name):
     rows = checks.run(name, checks.Context(full=False))
     assert rows, f"check {name} returned no rows"
-    bad = [_fmt(r) for r in rows if not r["passed"]]
+    bad = [_fmt(r) for r in rows if r.get("gate", True) and not r["passed"]]
     assert not bad, "parity failed:\n" + "\n".join(bad)

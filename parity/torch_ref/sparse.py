@@ -98,3 +98,79 @@ class HybridGPT(nn.Module):
         fns = {h: self.head_fn(s, a)
                for h, s, a in zip(self.heads, self.selectors, self.approximators)}
         return self.gpt(idx, layer=self.layer, head_fns=fns)
+
+
+def run_original(seed: int = 1337, *, train_steps=300, collect_batches=32, selector_iters=400,
+                 approx_iters=600, eval_batches=10, vocab_size=64, block_size=64,
+                 corpus_size=50_000, batch=32, top_k=3, lr=3e-3) -> dict:
+    """The original script's pipeline (spec 1.1-1.9) in plain PyTorch on CPU, for timing side by
+    side with ours: same stages, sizes and optimisers, the bug included (the approximator's
+    training input comes from V expanded to (N, T, T, d), 1 GB at the default sizes, gathered
+    along the wrong axis). Returns the two numbers it printed and the seconds it took."""
+    import time
+
+    from .gpt import GPT, lm_loss
+
+    t0 = time.perf_counter()
+    torch.manual_seed(seed)
+    data = torch.randint(0, vocab_size, (corpus_size,))
+
+    def get_batch():
+        ix = torch.randint(0, corpus_size - block_size - 1, (batch,))
+        x = torch.stack([data[i:i + block_size] for i in ix])
+        y = torch.stack([data[i + 1:i + 1 + block_size] for i in ix])
+        return x, y
+
+    model = GPT(vocab_size, block_size)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    for _ in range(train_steps):
+        x, y = get_batch()
+        loss = lm_loss(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    model.eval()
+    Q, V, P = [], [], []
+    with torch.no_grad():
+        for _ in range(collect_batches):
+            _, aux = model(get_batch()[0], return_aux=True)
+            Q.append(aux[0]["q"][:, 0]), V.append(aux[0]["v"][:, 0]), P.append(aux[0]["probs"][:, 0])
+    Q, V, P = torch.cat(Q), torch.cat(V), torch.cat(P)
+    N, T, hs = V.shape
+    topk = torch.topk(P, top_k, dim=-1).indices
+    target = (P @ V).reshape(N * T, hs)
+
+    sel = KeySelector(hs, T, 64)
+    opt = torch.optim.AdamW(sel.parameters(), lr=lr)
+    q_flat, t1 = Q.reshape(N * T, hs), topk[..., 0].reshape(-1)
+    for _ in range(selector_iters):
+        loss = F.cross_entropy(sel(q_flat), t1)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    # the original's gather: V expanded along a new axis 2, so slot j of query t holds V_t
+    expanded = V.unsqueeze(2).expand(N, T, T, hs).reshape(N * T, T, hs)
+    idx = topk.reshape(N * T, top_k, 1).expand(N * T, top_k, hs)
+    x_train = torch.gather(expanded, 1, idx).reshape(N * T, top_k * hs)
+    del expanded
+    app = HeadApproximator(hs, top_k, 64)
+    opt = torch.optim.AdamW(app.parameters(), lr=lr)
+    for _ in range(approx_iters):
+        loss = F.mse_loss(app.out(F.relu(app.fc(x_train))), target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    hybrid = HybridGPT(model, [sel], [app], mode="faithful")
+    errs = []
+    with torch.no_grad():
+        for _ in range(eval_batches):
+            x, _ = get_batch()
+            y1, y2 = model(x), hybrid(x)
+            errs.append(float(torch.linalg.norm(y1 - y2) / (torch.linalg.norm(y1) + 1e-9)))
+        _, aux = model(get_batch()[0], return_aux=True)
+        q = aux[0]["q"][:, 0]
+        acc = float((sel(q).argmax(-1) == aux[0]["probs"][:, 0].argmax(-1)).float().mean())
+    return {"logits_rel_err": sum(errs) / len(errs), "selector_top1_acc": acc,
+            "seconds": time.perf_counter() - t0}

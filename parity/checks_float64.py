@@ -18,16 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def selection(full: bool) -> list[str]:
-    """Full: every forward, gradient and trajectory check. Quick (pytest, for CI time): every
-    forward and gradient check, and the first trajectory check (by name) of each checks file."""
+    """Full: every forward, gradient and trajectory check. Quick (pytest, for CI time): the first
+    check (by name) of each kind in each checks_*.py file."""
     names = sorted(n for n, c in REGISTRY.items() if c.kind in RERUN_IN_FLOAT64)
     if full:
         return names
     firsts = {}
     for n in names:
-        if REGISTRY[n].kind == "trajectory":
-            firsts.setdefault(REGISTRY[n].fn.__module__, n)
-    return [n for n in names if REGISTRY[n].kind != "trajectory" or n in firsts.values()]
+        firsts.setdefault((REGISTRY[n].fn.__module__, REGISTRY[n].kind), n)
+    return sorted(firsts.values())
 
 
 @register("float64", "all forward/gradient/trajectory checks", name="float64.rerun")

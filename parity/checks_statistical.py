@@ -11,7 +11,7 @@ differences below ~0.05 nats (`mde80` in each row: the difference found 80% of t
 
 Full version (report.py): the real protocol, 50 epochs, both the original estimator (10 random
 validation batches = 80 targets) and the full-validation loss. Quick version (pytest): the same
-protocol cut to 10 epochs and only the low-noise full-validation estimator, for CI time.
+protocol cut to 5 epochs and only the low-noise full-validation estimator, for CI time.
 Seeds are fixed in advance (torch 0..n-1, JAX 1000..1000+n-1); a failure is reported, not rerun.
 """
 
@@ -51,7 +51,7 @@ def welch(a, b, level=0.95) -> dict:
 
 
 def final_losses(ctx):
-    cfg = PooledConfig() if ctx.full else PooledConfig(epochs=10, eval_every=10)
+    cfg = PooledConfig() if ctx.full else PooledConfig(epochs=5, eval_every=5)
     metrics = ("val_original", "val_full") if ctx.full else ("val_full",)
     torch.set_num_threads(1)
     t_runs = [run_pooled_unseeded(cfg, s) for s in range(N_SEEDS)]

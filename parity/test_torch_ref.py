@@ -54,3 +54,27 @@ def test_parameter_counts_are_the_spec_ones():
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     assert count(tmodels.make_pooled("standard", 200, 64)) == 25_800
     assert count(tmodels.make_pooled("bespoke", 200, 64, tier_V)) == 63_944
+
+
+def test_counter_tiers_equal_library_tiers():
+    """The reference's Counter + stable sort tiering (the original's) == jaxbespoke.tiers."""
+    from jaxbespoke import tiers
+    from parity.torch_ref.train import top_bottom_tiers, zipf_corpus
+
+    for seed in range(3):
+        torch.manual_seed(seed)
+        toks = zipf_corpus(200, 1.4, 10_000)
+        ours = tiers.top_bottom(toks.numpy(), 200, 20, 50).tier_V
+        np.testing.assert_array_equal(top_bottom_tiers(toks, 200, 20, 50), ours)
+
+
+def test_welch_interval_matches_scipy():
+    from scipy import stats as sps
+
+    from parity.checks_statistical import welch
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, 16), rng.normal(0.3, 2, 20)
+    w = welch(a, b)
+    ci = sps.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    np.testing.assert_allclose(w["ci95"], [ci.low, ci.high], rtol=1e-12)

@@ -174,9 +174,9 @@ def size(strategy: str, budget: int, vocab_size: int, dim: int, bands: Bands | N
          options: Options = Options(), tol: float = 0.02) -> Plan:
     """The plan whose exact parameter count is closest to `budget` (within tol, else ConfigError).
 
-    The rule's scale is bisected to the budget; the candidates are the rounded dims on both sides
-    and every +-1 change of one dim (integer dims make a count step by a table's row count, so
-    rounding alone can miss by more than 2%)."""
+    The candidates are the rounded dims of the rule over a fine grid of scales, and every +-1
+    change of one dim of those near the budget (integer dims make a count step by a table's row
+    count, so rounding alone can miss by more than 2%)."""
     check_positive("parameter budget", budget)
     rule = dims_rule(strategy, bands, options)
     sizes = tuple(bands.sizes) if bands is not None else ()
@@ -195,17 +195,20 @@ def size(strategy: str, budget: int, vocab_size: int, dim: int, bands: Bands | N
     if smallest.params > budget * (1 + tol):
         raise ConfigError(f"budget {budget} is too small for {strategy}: even every dim = 1 "
                           f"needs {smallest.params} parameters")
-    lo, hi = 0.0, 1.0
-    while plan(rounded(hi)).params <= budget:
-        lo, hi = hi, hi * 2
-        if hi > 1e7:
-            raise ConfigError(f"budget {budget} is out of reach for {strategy}")
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if plan(rounded(mid)).params <= budget else (lo, mid)
-    cands = set()
-    for base in (rounded(lo), rounded(hi)):
-        cands.add(base)
+    # counts are not monotone in the scale (a dim reaching D drops its projection), so scan a
+    # fine geometric grid of scales instead of bisecting
+    cands, s_ = set(), 1e-3
+    while True:
+        base = rounded(s_)
+        if base not in cands:
+            cands.add(base)
+            if all(d > 1e6 for d in base) or plan(base).params > 2 * budget + 1:
+                break
+        s_ *= 1.002
+        if s_ > 1e7:
+            break
+    near = [c for c in cands if abs(plan(c).params - budget) <= 0.1 * budget]
+    for base in near:
         for i in range(len(base)):
             for step in (-1, 1):
                 d = list(base)

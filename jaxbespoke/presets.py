@@ -521,8 +521,8 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
                 restored = ck.restore(state)
                 if restored is not None:
                     state, hist, start = restored
-            t0 = time.perf_counter()
-            compile_s = trainer.compile(state, data, train_keys)
+            # a finished run restores its history and compiles nothing
+            compile_s = trainer.compile(state, data, train_keys) if start < tcfg.epochs else 0.0
             t1 = time.perf_counter()
             state, hist = trainer.fit(state, data, train_keys, list(seeds), history=hist,
                                       start_epoch=start, progress=progress,

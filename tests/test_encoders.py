@@ -109,7 +109,7 @@ def test_copy_leak_floor_reached_without_mask_and_not_with_it():
                   encoder=EncoderConfig(32, 4, 64, 1, positions=8, final_norm=True,
                                         init="normal02"),
                   optim=replace(presets.get("definitive")[0].optim, lr=1e-2, cosine_t_max=None),
-                  epochs=2, steps_per_epoch=150, eval_every=1, val_batches=20)
+                  epochs=1, steps_per_epoch=200, eval_every=1, val_batches=20)
     fl = presets.floors(run)
     H, copy = fl["entropy"], fl["copy_floor"]
     out = presets.run_config(run, [0], variants=("faithful", "causal"), kinds=("standard",),

@@ -10,7 +10,7 @@ adds it with `register_leaf`.
 Every key and shape is checked before anything is copied; the first problem raises ConfigError
 naming the key and both shapes. Floating values keep their precision (a float64 torch model gives
 float64 Flax leaves, for the float64 checks); integer buffers take the target's integer type.
-A round trip is exact.
+A round trip is exact, and the two sides never share memory.
 """
 
 from __future__ import annotations
@@ -104,7 +104,9 @@ def to_flax(state_dict, target) -> nnx.State:
         arr = arr.T if e.transpose else arr
         if np.issubdtype(e.flax_dtype, np.integer):
             arr = arr.astype(e.flax_dtype)
-        values[e.path] = jnp.asarray(np.ascontiguousarray(arr))
+        # an explicit copy: on CPU, jnp.asarray may alias an aligned numpy buffer, which here is
+        # the torch parameter's own memory, and torch optimisers update it in place
+        values[e.path] = jnp.asarray(np.array(arr, copy=True, order="C"))
     state = _state(target)
     flat = [(p, v.replace(values[tuple(p)])) for p, v in nnx.to_flat_state(state)]
     new = nnx.from_flat_state(flat)

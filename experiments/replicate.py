@@ -435,11 +435,13 @@ def timing(R):
     out = {}
     for key, res in R.items():
         t = res["timing"]
-        per = {k: v.get("s_per_step") for k, v in t.items()}
+        # per step over all processes that trained it (a checkpoint restored from an earlier
+        # process counts that process's time; None where an old checkpoint did not record it)
+        per = {k: v.get("s_per_step_total", v.get("s_per_step")) for k, v in t.items()}
         run_s = sum(v.get("run_s", 0) for v in t.values())
         steps = res["full_steps"]
-        sps = [v for v in per.values() if v]
-        full = float(np.sum(sps) * steps) if sps and "s_per_step" in next(iter(t.values())) else None
+        known = [v for v in per.values() if v is not None]
+        full = float(np.sum(known) * steps) if known and len(known) == len(per) else None
         out[key] = {"wall_s": res.get("wall_s"), "train_s": run_s,
                     "compile_s": sum(v.get("compile_s", 0) for v in t.values()),
                     "s_per_step": per, "steps_run": res["steps"], "full_steps": steps,
@@ -541,14 +543,17 @@ def markdown(doc):
                                "floor", "entropy H", "steps run/full"], doc["final_losses"]),
               "", "## Runtime per preset", "",
               "Shortened runs keep the full run's per-step learning rate; the full-run estimate "
-              "is (seconds per step, all models) x (full steps) on this machine.", ""]
+              "is (seconds per step, all models, all seeds together) x (full steps) on this "
+              "machine, under whatever else it was running. n/a: restored from a checkpoint "
+              "whose training time was not recorded.", ""]
     tt = []
     for k, t in doc["timing"].items():
         est = t["full_run_estimate_s"]
         tt.append([k, t["seeds"], f"{t['steps_run']:,}/{t['full_steps']:,}",
                    "yes" if t["shortened"] else "no", f"{(t['wall_s'] or 0):.0f}",
                    "-" if est is None else f"{est / 3600:.1f} h",
-                   ", ".join(f"{m}: {v * 1000:.0f} ms" for m, v in t["s_per_step"].items() if v)])
+                   ", ".join(f"{m}: {'n/a' if v is None else f'{v * 1000:.0f} ms'}"
+                             for m, v in t["s_per_step"].items())])
     lines.append(report.md_table(["preset", "seeds", "steps run/full", "shortened", "wall s",
                                   "full run estimate", "per step (all seeds together)"], tt))
     lines += ["", "Plots: " + ", ".join(f"`{p}`" for p in doc["plots"]), ""]

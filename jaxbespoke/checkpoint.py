@@ -13,6 +13,7 @@ mid-save leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,8 @@ class RunCheckpoint:
         self.fingerprint, self.every, self.last_epoch = fingerprint, every, last_epoch
         self._mgr = None
         self.keep = keep
+        self.train_s_prior = 0.0      # training seconds spent before this process (None: unknown)
+        self._t_start = time.perf_counter()
 
     @property
     def mgr(self):
@@ -90,11 +93,19 @@ class RunCheckpoint:
             return None
         got = self.mgr.restore(step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(list(template)), meta=ocp.args.JsonRestore()))
+        self.train_s_prior = got["meta"].get("train_s")
         return tuple(got["state"]), _history_from_json(got["meta"]["history"]), step
 
+    def start_clock(self) -> None:
+        """Training (not compiling) starts now: saves record the cumulative training seconds."""
+        self._t_start = time.perf_counter()
+
     def save(self, epoch: int, state, history: History) -> None:
+        train_s = (None if self.train_s_prior is None
+                   else self.train_s_prior + time.perf_counter() - self._t_start)
         meta = {"fingerprint": json.loads(_canon(self.fingerprint)),
-                "history": _history_to_json(history), "epochs_done": epoch + 1}
+                "history": _history_to_json(history), "epochs_done": epoch + 1,
+                "train_s": train_s}
         self.mgr.save(epoch + 1, args=ocp.args.Composite(
             state=ocp.args.StandardSave(list(state)), meta=ocp.args.JsonSave(meta)))
         self.mgr.wait_until_finished()

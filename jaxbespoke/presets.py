@@ -524,6 +524,8 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
             # a finished run restores its history and compiles nothing
             compile_s = trainer.compile(state, data, train_keys) if start < tcfg.epochs else 0.0
             t1 = time.perf_counter()
+            if ck is not None:
+                ck.start_clock()
             state, hist = trainer.fit(state, data, train_keys, list(seeds), history=hist,
                                       start_epoch=start, progress=progress,
                                       desc=f"{run.name} {kind} {variant}",
@@ -537,14 +539,21 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
             body = param_count(model0) - emb_caps
             emb = ([emb_caps] * len(seeds) if kind == "standard" or run.layout == "replica"
                    else [embed_params(run, t.sizes) for t in tl])
+            steps_run = (tcfg.epochs - start) * tcfg.steps_per_epoch
+            total_steps = tcfg.epochs * tcfg.steps_per_epoch
+            prior = 0.0 if ck is None or start == 0 else ck.train_s_prior
+            total_s = None if prior is None else prior + run_s
             out["models"][f"{kind}/{variant}"] = {
                 "final": final, "metrics": {k: v[:, -1] for k, v in arr.items()
                                             if k != "train_loss"},
                 "curves": {k: v for k, v in arr.items()}, "eval_epochs": list(hist.eval_epochs),
                 "params_embedding": emb, "params_total": [body + e for e in emb],
                 "timing": {"compile_s": compile_s, "run_s": run_s, "resumed_from_epoch": start,
-                           "steps_run": (tcfg.epochs - start) * tcfg.steps_per_epoch,
-                           "s_per_step": run_s / max(1, (tcfg.epochs - start) * tcfg.steps_per_epoch)}}
+                           "steps_run": steps_run,
+                           "s_per_step": run_s / steps_run if steps_run else None,
+                           # all processes together (a resumed run adds its earlier ones)
+                           "train_s_total": total_s,
+                           "s_per_step_total": None if total_s is None else total_s / total_steps}}
     return out
 
 

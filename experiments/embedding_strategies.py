@@ -47,6 +47,7 @@ class Config:
     sweep_budget: float = 0.5
     eval_tokens: int = 0                           # 0 = the whole validation split
     eval_chunk: int = 32                           # windows per evaluation chunk (memory)
+    init: str = "torch"                            # 'torch' (N(0,1) tables) or 'normal02'
 
     def __post_init__(self):
         for name in ("vocab_cap", "width", "layers", "heads", "window", "batch", "epochs",
@@ -54,6 +55,8 @@ class Config:
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise ConfigError(f"{name.replace('_', ' ')} must be a whole number >= 1, got {v!r}")
+        if self.init not in ("torch", "normal02"):
+            raise ConfigError(f"unknown init {self.init!r}; expected 'torch' or 'normal02'")
         if not self.budgets or any(not b > 0 for b in self.budgets):
             raise ConfigError(f"budgets must be positive fractions of V x D, got {self.budgets}")
 
@@ -165,11 +168,12 @@ def run_one(cfg: Config, plan, bands, data, seeds, *, progress: bool, desc: str)
     from jaxbespoke.train import OptimConfig, TrainConfig, Trainer
 
     gcfg = GPTConfig(vocab_size=plan.vocab_size, block_size=cfg.window, n_layer=cfg.layers,
-                     n_head=cfg.heads, n_embd=cfg.width)
+                     n_head=cfg.heads, n_embd=cfg.width, init=cfg.init)
 
     def make_model(key):
         k_emb, k_body = jax.random.split(key)
-        return EmbeddingLM(plan.build(bands, rngs=nnx.Rngs(k_emb)), gcfg, rngs=nnx.Rngs(k_body))
+        return EmbeddingLM(plan.build(bands, rngs=nnx.Rngs(k_emb), init=cfg.init), gcfg,
+                           rngs=nnx.Rngs(k_body))
 
     t_init = time.perf_counter()
     # rbg keys: XLA:CPU compiles threefry-heavy init programs ~2x slower
@@ -221,8 +225,10 @@ def summarise(strategy, budget_frac, plan, res, names, extra=None) -> dict:
         "dims": list(plan.dims), "params": res["params"], "model_params": res["model_params"],
         "val_loss": {**stats.mean_ci(loss_S), "values": loss_S.tolist()},
         "val_ppl": {**stats.mean_ci(np.exp(loss_S)), "values": np.exp(loss_S).tolist()},
-        "tier_loss": {n: stats.mean_ci(tier_mean[:, k]) for k, n in enumerate(names)},
-        "input_tier_loss": {n: stats.mean_ci(in_mean[:, k]) for k, n in enumerate(names)},
+        "tier_loss": {n: {**stats.mean_ci(tier_mean[:, k]), "values": tier_mean[:, k].tolist()}
+                      for k, n in enumerate(names)},
+        "input_tier_loss": {n: {**stats.mean_ci(in_mean[:, k]), "values": in_mean[:, k].tolist()}
+                            for k, n in enumerate(names)},
         "tier_bookkeeping_gap": gap,
         "tokens_per_s": res["tokens_per_s"], "compile_s": res["compile_s"],
         "run_s": res["run_s"], "init_s": res["init_s"], "eval_s": res["eval_s"], "final_train_loss": np.asarray(res["train_loss"])[:, -1].tolist(),
@@ -265,25 +271,32 @@ def plots(out: Path, rows, names) -> list[str]:
                    color="k", label="bespoke_compact multiplier sweep")
     ax.set_xlabel("input-embedding parameters")
     ax.set_ylabel("validation perplexity (mean, 95% CI)")
-    ax.set_title("parameters vs perplexity", fontsize=10)
-    ax.legend(fontsize=7)
+    ax.set_title("parameters vs perplexity (same seeds and batches for every strategy)",
+                 fontsize=10)
+    ax.legend(fontsize=7, loc="upper right", ncol=2)
     report.save(fig, out / f"{NAME}.png")
     files.append(f"{NAME}.png")
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=False)
-    for ax, key, title in ((axes[0], "tier_loss", "loss by tier of the target token"),
-                           (axes[1], "input_tier_loss", "loss by tier of the input token")):
-        width = 0.8 / max(len(main), 1)
-        for i, r in enumerate(main):
-            m = [r[key][n]["mean"] for n in names]
-            lo = [r[key][n]["mean"] - r[key][n]["ci95"][0] for n in names]
-            hi = [r[key][n]["ci95"][1] - r[key][n]["mean"] for n in names]
-            ax.bar(np.arange(len(names)) + i * width, m, width,
-                   yerr=np.nan_to_num([lo, hi]), capsize=2, label=r["label"])
-        ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, names)
-        ax.set_ylabel("validation cross-entropy (nats)")
-        ax.set_title(title, fontsize=10)
-    axes[0].legend(fontsize=6, ncol=2)
+    # one panel per tier, each on its own scale: the tiers' losses differ by ~5 nats, the
+    # strategies by ~0.1, so shared bars from zero would hide every difference
+    fig, axes = plt.subplots(2, len(names), figsize=(4.2 * len(names), 7.5))
+    labels = [f"{r['label']} @{r['budget_frac']:g}" for r in rows]
+    colors = {f: c for f, c in zip(dict.fromkeys(r["budget_frac"] for r in rows),
+                                   ("tab:blue", "tab:orange", "tab:green", "tab:red"))}
+    for i, (key, what) in enumerate((("tier_loss", "target"), ("input_tier_loss", "input"))):
+        for k, n in enumerate(names):
+            ax = axes[i, k]
+            for j, r in enumerate(rows):
+                st = r[key][n]
+                err = np.nan_to_num([[st["mean"] - st["ci95"][0]], [st["ci95"][1] - st["mean"]]])
+                ax.errorbar(st["mean"], j, xerr=err, fmt="o", capsize=3,
+                            color=colors[r["budget_frac"]])
+            ax.set_yticks(range(len(rows)), labels if k == 0 else [""] * len(rows), fontsize=7)
+            ax.invert_yaxis()
+            ax.set_xlabel("validation cross-entropy (nats)", fontsize=8)
+            ax.set_title(f"{what} token in tier '{n}'", fontsize=9)
+            ax.grid(axis="x", alpha=0.3)
+    fig.suptitle("loss by frequency tier (mean, 95% CI over seeds; colour = budget)", fontsize=10)
     report.save(fig, out / f"{NAME}_tiers.png")
     files.append(f"{NAME}_tiers.png")
     return files
@@ -308,7 +321,7 @@ def markdown(cfg, info, rows, dev, seeds, runtime_s, argv, names) -> str:
          "## Model and budgets", "",
          f"Causal pre-LN LM: {cfg.layers} layers, {cfg.heads} heads, width {cfg.width}, window "
          f"{cfg.window}, batch {cfg.batch}, {cfg.epochs * cfg.steps_per_epoch} AdamW steps "
-         f"(lr {cfg.lr}, cosine per epoch, clip 1.0). Positions, blocks and an untied bias-free "
+         f"(lr {cfg.lr}, cosine per epoch, clip 1.0), init `{cfg.init}`. Positions, blocks and an untied bias-free "
          "head to V are the same for every strategy, so they differ only in the input embedding. "
          f"Budgets are fractions {list(cfg.budgets)} of the standard V x D table "
          f"({info['vocabulary'] * cfg.width:,} parameters); every strategy is sized to within 2% "
@@ -348,13 +361,20 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=cli.positive_int, default=None)
     p.add_argument("--budgets", type=cli.positive_float, nargs="+", default=None,
                    help="budgets as fractions of the standard V x D table")
+    p.add_argument("--strategies", nargs="+", default=None, choices=None,
+                   help="subset of strategies (default: all)")
+    p.add_argument("--init", choices=("torch", "normal02"), default=None,
+                   help="initialisation: torch (N(0,1) tables, torch Linear) or N(0, 0.02)")
+    p.add_argument("--no-sweep", action="store_true", help="skip the bespoke multiplier sweep")
     p.add_argument("--cache-dir", type=Path, default=None, help="tokenised-corpus cache")
     args = p.parse_args(argv)
     argv = list(sys.argv[1:] if argv is None else argv)
     cfg = Config(**QUICK) if args.quick else Config()
     over = {k: v for k, v in (("source", args.text), ("vocab_cap", args.vocab),
                               ("steps_per_epoch", args.steps), ("epochs", args.epochs),
-                              ("budgets", tuple(args.budgets) if args.budgets else None))
+                              ("budgets", tuple(args.budgets) if args.budgets else None),
+                              ("strategies", tuple(args.strategies) if args.strategies else None),
+                              ("init", args.init), ("sweep", () if args.no_sweep else None))
             if v is not None}
     cfg = replace(cfg, **over)
     dev = device.select(args.device)

@@ -99,8 +99,13 @@ def test_bad_text_is_one_line_and_exit_2(tmp_path, capsys, content, message):
     assert err.startswith("error:") and message in err and "\n" not in err
 
 
-def test_vocab_cap_too_small_exit_2(tmp_path, capsys):
+@pytest.mark.parametrize("argv, message", [
+    (["--vocab", "2"], "special tokens"),
+    (["--strategies", "hashing"], "unknown strategy"),
+    (["--budgets", "0.001"], "too small"),
+])
+def test_bad_config_exit_2(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as e:
-        cli.run_main(lambda: E.main(["--quick", "--vocab", "2", "--out", str(tmp_path),
-                                     "--cache-dir", str(tmp_path)]))
-    assert e.value.code == 2 and "special tokens" in capsys.readouterr().err
+        cli.run_main(lambda: E.main(["--quick", "--out", str(tmp_path), "--cache-dir",
+                                     str(tmp_path)] + argv))
+    assert e.value.code == 2 and message in capsys.readouterr().err

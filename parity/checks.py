@@ -10,7 +10,8 @@ How to add a module's checks (a few lines):
 
        @register("forward", "gpt.TinyGPT")
        def gpt_forward(ctx):
-           ...build both models, convert.to_flax(ref.state_dict(), model), run both...
+           ...build ref under common.default_dtype(ctx), then common.load(ours, ref, ctx)
+           (copies the weights; under float64 it also makes nnx.Embed compute in float64)...
            return [compare(ctx, "forward", "gpt.TinyGPT", "logits", out_jax, out_torch,
                            atol=1e-6)]
 

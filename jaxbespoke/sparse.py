@@ -16,13 +16,17 @@ Gathers are `take_along_axis` over (B, T*k) indices: nothing of size (B, T, T, d
 
 from __future__ import annotations
 
+import time
+from dataclasses import asdict, dataclass
+
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
 from . import init as init_lib
-from .errors import ConfigError
-from .gpt import GPT, causal_scores
+from .errors import ConfigError, check_positive
+from .gpt import GPT, GPTConfig, causal_scores, lm_loss
+from .train import OptimConfig, Task, TrainConfig, Trainer, init_states
 
 MODES = ("faithful", "fixed")
 
@@ -189,13 +193,6 @@ class HybridGPT(nnx.Module):
 # the teacher top-1 and the approximator on the head's output, evaluate the hybrid on fresh
 # batches next to baselines that use the same batches. Every training runs on the one engine,
 # vmapped over seeds; collection and evaluation are jitted and vmapped over seeds too.
-import time  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
-
-from .errors import check_positive  # noqa: E402
-from .gpt import GPTConfig, lm_loss  # noqa: E402
-from .train import OptimConfig, Task, TrainConfig, Trainer, init_states  # noqa: E402
-
 TASKS = ("random", "copy")
 VARIANTS = ("hybrid", "zero_head", "mean_head", "oracle_exact_topk", "oracle_approximator",
             "positional_selector")
@@ -402,8 +399,7 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
     t_start = time.perf_counter()
 
     data = jax.jit(jax.vmap(lambda k: make_data(cfg, k)))(_seed_keys(seeds, 1))
-    bcfg = cfg
-    base_task = Task(sample=lambda key, dd: sample_batch(bcfg, key, dd, cfg.batch),
+    base_task = Task(sample=lambda key, dd: sample_batch(cfg, key, dd, cfg.batch),
                      loss=lambda m, b: lm_loss(m(b[0]), b[1]), evaluate=_empty_eval)
     g_gd, g_state, curves["baseline"], timing["baseline"] = _fit(
         lambda k: GPT(gcfg, rngs=nnx.Rngs(k)), _seed_keys(seeds, 2), base_task,

@@ -10,7 +10,7 @@ differences between strategies are paired per seed.
 
 from __future__ import annotations
 
-import math
+import json
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -352,6 +352,35 @@ def markdown(cfg, info, rows, dev, seeds, runtime_s, argv, names) -> str:
     return "\n".join(L)
 
 
+def combine(paths: list[Path]) -> str:
+    """Best initialisation per (strategy, budget) over several runs (same seeds and batches), and
+    paired differences against the best standard at the same budget. The choice is made on the
+    validation loss that is also reported, which flatters every strategy alike."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    seeds = {tuple(r["seeds"]) for r in runs}
+    if len(seeds) != 1:
+        raise ConfigError(f"runs to combine must share their seeds, got {sorted(seeds)}")
+    best: dict = {}
+    for run in runs:
+        for r in run["rows"]:
+            k = (r["label"], r["budget_frac"])
+            r = {**r, "init": run["config"].get("init", "torch")}  # older runs: torch
+            if k not in best or r["val_loss"]["mean"] < best[k]["val_loss"]["mean"]:
+                best[k] = r
+    L = ["| strategy | budget | best init | dims | emb params | val ppl | paired loss diff vs "
+         "best standard | p |", "|---|---|---|---|---|---|---|---|"]
+    for (label, frac), r in sorted(best.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        base = best.get(("standard", frac))
+        diff, p = "–", "–"
+        if base is not None and base is not r:
+            d = stats.paired_difference(base["val_loss"]["values"], r["val_loss"]["values"])
+            diff = f"{d['mean']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
+            p = f"{d['p_value']:.2g}"
+        L.append(f"| {label} | {frac:g} | {r['init']} | {'/'.join(map(str, r['dims']))} | "
+                 f"{r['params']} | {report.fmt_ci(r['val_ppl'], 2)} | {diff} | {p} |")
+    return "\n".join(L) + "\n"
+
+
 def main(argv=None) -> int:
     p = cli.parser(NAME, __doc__.splitlines()[0], default_seeds=3)
     p.add_argument("--text", default=None,
@@ -367,7 +396,15 @@ def main(argv=None) -> int:
                    help="initialisation: torch (N(0,1) tables, torch Linear) or N(0, 0.02)")
     p.add_argument("--no-sweep", action="store_true", help="skip the bespoke multiplier sweep")
     p.add_argument("--cache-dir", type=Path, default=None, help="tokenised-corpus cache")
+    p.add_argument("--combine", type=Path, nargs="+", default=None, metavar="JSON",
+                   help="only tabulate the best init per strategy over these runs' JSON files")
     args = p.parse_args(argv)
+    if args.combine:
+        text = combine(args.combine)
+        print(text)
+        if args.out:
+            report.write_atomic(args.out / f"{NAME}_combined.md", text)
+        return 0
     argv = list(sys.argv[1:] if argv is None else argv)
     cfg = Config(**QUICK) if args.quick else Config()
     over = {k: v for k, v in (("source", args.text), ("vocab_cap", args.vocab),

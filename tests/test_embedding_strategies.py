@@ -109,3 +109,29 @@ def test_bad_config_exit_2(tmp_path, capsys, argv, message):
         cli.run_main(lambda: E.main(["--quick", "--out", str(tmp_path), "--cache-dir",
                                      str(tmp_path)] + argv))
     assert e.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_combine_picks_best_init_and_pairs_with_standard(tmp_path):
+    def row(label, frac, losses):
+        v = np.asarray(losses)
+        return {"label": label, "strategy": label, "budget_frac": frac, "dims": [4], "params": 10,
+                "val_loss": {"mean": float(v.mean()), "values": v.tolist()},
+                "val_ppl": {"mean": float(np.exp(v).mean()), "ci95": [1.0, 2.0]}}
+
+    a = {"seeds": [0, 1, 2], "config": {"init": "torch"},
+         "rows": [row("standard", 1.0, [5.0, 5.1, 5.2]), row("adaptive", 1.0, [4.8, 4.9, 5.0])]}
+    b = {"seeds": [0, 1, 2], "config": {"init": "normal02"},
+         "rows": [row("standard", 1.0, [4.7, 4.75, 4.9]), row("adaptive", 1.0, [5.5, 5.6, 5.7])]}
+    paths = []
+    for name, d in (("a", a), ("b", b)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(d))
+    md = E.combine(paths)
+    std = next(line for line in md.splitlines() if line.startswith("| standard"))
+    ada = next(line for line in md.splitlines() if line.startswith("| adaptive"))
+    assert "normal02" in std and "torch" in ada
+    assert "+0.1167" in ada            # (4.8-4.7 + 4.9-4.75 + 5.0-4.9) / 3, paired per seed
+    b["seeds"] = [0, 1]
+    paths[1].write_text(json.dumps(b))
+    with pytest.raises(Exception, match="share their seeds"):
+        E.combine(paths)

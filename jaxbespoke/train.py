@@ -200,7 +200,7 @@ class Trainer:
         """From vmapped model states (nnx.State with leading S) to (params, rest, opt_state)."""
         params, rest = nnx.split_state(states, nnx.Param, ...)
         one = jax.tree.map(lambda x: x[0], params)
-        opt = jax.vmap(self.tx(one).init)(params)
+        opt = jax.jit(jax.vmap(self.tx(one).init))(params)
         return params, rest, opt
 
     # -- per-seed pure functions
@@ -292,4 +292,5 @@ def init_states(make_model: Callable[..., nnx.Module], *args):
     (graphdef, stacked state). make_model(key, ...) must only use jax ops on its arguments."""
     first = jax.tree.map(lambda a: a[0], args)
     graphdef = nnx.graphdef(nnx.eval_shape(lambda: make_model(*first)))
-    return graphdef, jax.vmap(lambda *a: nnx.state(make_model(*a)))(*args)
+    # jit: an eager vmap dispatches every initialiser op separately (seconds per model)
+    return graphdef, jax.jit(jax.vmap(lambda *a: nnx.state(make_model(*a))))(*args)

@@ -247,9 +247,8 @@ def main(argv=None) -> int:
                   summary=summary, verdicts=verdicts, timing=timing, command=cmd,
                   curves={k: {"eval_epochs": m["eval_epochs"], **m["history"]}
                           for k, m in res["models"].items()})
-    report.write_json(out / f"{NAME}.json", result)
-    report.write_atomic(out / f"{NAME}.md", markdown(cfg, res, seeds, floor, summary, ratio, verdicts,
-                                                      dev, timing, cmd))
+    report.write_result(out, NAME, result, markdown(cfg, res, seeds, floor, summary, ratio,
+                                                    verdicts, dev, timing, cmd))
     print(f"Wrote {out / (NAME + '.json')}, .md, .png")
     return 0
 

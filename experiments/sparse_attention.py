@@ -183,9 +183,8 @@ def main() -> int:
         res["rows"] += rows_of(task, r["results"])
     res["timing"]["total_s"] = time.perf_counter() - t0
     command = "python experiments/sparse_attention.py " + " ".join(sys.argv[1:])
-    report.write_json(out / f"{NAME}.json", res)
     md = markdown(res, command.strip())
-    report.write_atomic(out / f"{NAME}.md", md)
+    report.write_result(out, NAME, res, md)
     plot(out / f"{NAME}.png", res)
     print(md)
     return 0

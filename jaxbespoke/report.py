@@ -40,6 +40,12 @@ def write_json(path: Path, obj) -> None:
     write_atomic(path, json.dumps(_clean(obj), indent=2) + "\n")
 
 
+def write_result(out: Path, name: str, result, markdown: str) -> None:
+    """An experiment's two text outputs: NAME.json (tidy data) and NAME.md (the readable report)."""
+    write_json(Path(out) / f"{name}.json", result)
+    write_atomic(Path(out) / f"{name}.md", markdown)
+
+
 def md_table(header: list[str], rows: list[list]) -> str:
     def cell(x):
         if isinstance(x, float):

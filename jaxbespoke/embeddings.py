@@ -145,7 +145,7 @@ class BespokeEmbedding(nnx.Module):
         _validate_if_concrete(ids_BT, self.vocab_size)
         tier_BT = self.tier_V[...][ids_BT]
         rows_BT = ids_BT if self.layout == "replica" else self.rows_V[...][ids_BT]
-        out_BTD = jnp.zeros(ids_BT.shape + (self.dim,), jnp.float32)
+        out_BTD = jnp.zeros(ids_BT.shape + (self.dim,), self.paths[0].table.embedding.dtype)
         for t, path in enumerate(self.paths):
             mine_BT = tier_BT == t
             emb = path.project(path.table(jnp.where(mine_BT, rows_BT, 0)))

@@ -134,7 +134,7 @@ def build_data(cfg: PooledConfig, seeds: list[int]):
 
 
 def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
-               kinds=("standard", "bespoke"), on_diverged=None) -> dict:
+               kinds=("standard", "bespoke")) -> dict:
     """Train each model kind on every seed; returns per-seed arrays and timings."""
     if not seeds:
         raise ConfigError("need at least one seed")

@@ -175,13 +175,12 @@ class Trainer:
 
     def __init__(self, graphdef, task: Task, cfg: TrainConfig, group_of: Callable | None = None):
         self.graphdef, self.task, self.cfg = graphdef, task, cfg
-        labels_fn, groups = None, ()
+        labels_fn = None
         if cfg.skip_absent_groups and group_of is not None and task.active_groups is not None:
             def labels_fn(tree):
                 return jax.tree_util.tree_map_with_path(
                     lambda p, _: group_of(_path_names(p)), tree)
-            groups = None  # filled lazily from the first params seen
-        self._group_of, self._labels_fn = group_of, labels_fn
+        self._labels_fn = labels_fn  # the groups themselves are read off the first params seen
         self._tx = None
         self._epoch = jax.jit(jax.vmap(self._epoch_one, in_axes=(0, 0, 0, 0, 0, None)))
         self._eval = jax.jit(jax.vmap(self._eval_one, in_axes=(0, 0, 0, 0, None)))

@@ -9,6 +9,7 @@ from jaxbespoke.embeddings import (BespokeEmbedding, BespokeSpec, StandardEmbedd
                                    bespoke_param_formula, param_count)
 from jaxbespoke.errors import ConfigError
 from jaxbespoke.models import PooledNextToken
+from routing_reference import routing_reference
 
 V, D = 40, 8
 
@@ -27,19 +28,7 @@ def bespoke(layout="replica", t=None, spec=None):
 
 def slow_reference(emb: BespokeEmbedding, ids):
     """Per-token routing, the original's way: look up the token's tier, embed, project."""
-    out = np.zeros(ids.shape + (D,), np.float32)
-    tier_V, rows_V = np.asarray(emb.tier_V[...]), np.asarray(emb.rows_V[...])
-    for idx in np.ndindex(ids.shape):
-        tok = int(ids[idx])
-        path = emb.paths[int(tier_V[tok])]
-        row = tok if emb.layout == "replica" else int(rows_V[tok])
-        vec = np.asarray(path.table.embedding[...][row])
-        if path.proj is not None:
-            vec = vec @ np.asarray(path.proj.kernel[...])
-            if path.proj.bias is not None:
-                vec = vec + np.asarray(path.proj.bias[...])
-        out[idx] = vec
-    return out
+    return routing_reference(emb, ids)
 
 
 def test_original_parameter_counts():

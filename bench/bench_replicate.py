@@ -28,7 +28,6 @@ def cpu_s() -> float:
 
 def bench_jax(steps: int, preset: str):
     import jax
-    from flax import nnx
 
     from jaxbespoke import presets
     from jaxbespoke.train import Trainer, TrainConfig, init_states

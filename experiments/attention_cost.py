@@ -88,7 +88,6 @@ def mac_tables(args) -> dict:
 def wall_clock(args, lengths) -> list[dict]:
     """Median seconds of jitted full vs hybrid attention layers on the same input."""
     import jax
-    import jax.numpy as jnp
     from flax import nnx
 
     from jaxbespoke.gpt import CausalSelfAttention, GPTConfig

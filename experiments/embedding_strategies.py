@@ -70,7 +70,6 @@ QUICK = dict(vocab_cap=256, width=64, layers=1, heads=2, window=8, batch=4, epoc
 def build_task(cfg: Config, n_tiers: int):
     import jax
     import jax.numpy as jnp
-    import optax
 
     from jaxbespoke.gpt import lm_loss
     from jaxbespoke.train import Task

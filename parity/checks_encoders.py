@@ -4,7 +4,6 @@ post-LN encoder (unmasked as in the original, and the causal control) and the pr
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import torch

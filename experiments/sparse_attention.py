@@ -21,7 +21,7 @@ from jaxbespoke.sparse import MODES, TASKS, VARIANTS, SparseConfig  # noqa: E402
 
 NAME = "sparse_attention"
 METRICS = ("logits_rel_err", "kl", "ce", "head_rel_err", "selector_top1_acc",
-           "future_key_fraction")
+           "selector_topk_acc", "topk_overlap", "future_key_fraction")
 QUICK = dict(train_steps=20, selector_iters=20, approx_iters=20, log_every=10,
              collect_batches=2, eval_batches=2, batch=8, corpus_size=2_000)
 
@@ -169,7 +169,8 @@ def main() -> int:
     seeds = list(range(args.seed_base, args.seed_base + args.seeds))
     t0 = time.perf_counter()
     res = {"config": {}, "device": info, "seeds": seeds, "tasks": args.tasks, "timing": {},
-           "rows": [], "curves": {}}
+           "rows": [], "curves": {},
+           "results": {}, "per_batch": {}}
     for task in args.tasks:
         cfg = SparseConfig(task=task, top_k=args.top_k)
         if task == "copy":  # period 16 is learned in ~400 steps; 32 is not learned in 300
@@ -181,6 +182,9 @@ def main() -> int:
         res["timing"][task] = r["timing"]
         res["curves"][task] = r["curves"]
         res["rows"] += rows_of(task, r["results"])
+        # raw per-seed values (and per eval batch) so the report can be rebuilt from the JSON
+        res["results"][task] = r["results"]
+        res["per_batch"][task] = r["per_batch"]
     res["timing"]["total_s"] = time.perf_counter() - t0
     command = "python experiments/sparse_attention.py " + " ".join(sys.argv[1:])
     md = markdown(res, command.strip())

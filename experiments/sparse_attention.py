@@ -177,7 +177,17 @@ def main() -> int:
             cfg = replace(cfg, period=16, train_steps=600)
         if args.quick:
             cfg = replace(cfg, **QUICK)
-        r = run_pipeline(cfg, seeds, modes=tuple(args.modes), progress=not args.no_progress)
+        def save_partial(part, task=task):
+            # what a long run has so far, in the final layout (modes finished, this task)
+            report.write_json(out / f"{NAME}.partial.json",
+                              dict(res, results={**res["results"], task: part["results"]},
+                                   per_batch={**res["per_batch"], task: part["per_batch"]},
+                                   config={**res["config"], task: part["config"]},
+                                   timing={**res["timing"], task: part["timing"]},
+                                   tasks=list(res["results"]) + [task]))
+
+        r = run_pipeline(cfg, seeds, modes=tuple(args.modes), progress=not args.no_progress,
+                         on_mode_done=save_partial)
         res["config"][task] = r["config"]
         res["timing"][task] = r["timing"]
         res["curves"][task] = r["curves"]

@@ -423,8 +423,10 @@ def evaluate(cfg: SparseConfig, mode: str, gpt: GPT, sel: KeySelector, app: Head
 
 
 def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
-                 progress: bool = True) -> dict:
-    """All stages for every seed (vmapped). Returns per-seed metrics, train curves and timings."""
+                 progress: bool = True, on_mode_done=None) -> dict:
+    """All stages for every seed (vmapped). Returns per-seed metrics, train curves and timings.
+    on_mode_done(partial) is called after each mode with the result so far (same layout), so a
+    long run can save what it has."""
     if not seeds:
         raise ConfigError("need at least one seed")
     for m in modes:
@@ -486,6 +488,13 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
         results[mode]["approximator_train"] = app_train
         results[mode]["full"]["train_batch_loss"] = gpt_train_batch_loss
         timing[f"eval_{mode}"] = {"total_s": time.perf_counter() - t0}
+        timing["total_s"] = time.perf_counter() - t_start
+        if on_mode_done is not None:
+            on_mode_done(_pipeline_result(cfg, results, per_batch, curves, timing))
     timing["total_s"] = time.perf_counter() - t_start
-    return {"config": asdict(cfg), "results": results, "per_batch": per_batch,
-            "curves": {k: v.tolist() for k, v in curves.items()}, "timing": timing}
+    return _pipeline_result(cfg, results, per_batch, curves, timing)
+
+
+def _pipeline_result(cfg, results, per_batch, curves, timing) -> dict:
+    return {"config": asdict(cfg), "results": dict(results), "per_batch": dict(per_batch),
+            "curves": {k: v.tolist() for k, v in curves.items()}, "timing": dict(timing)}

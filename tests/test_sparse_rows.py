@@ -130,3 +130,12 @@ def test_cost_rows_quote_the_consistent_count():
     r = rows["attention_cost.gpt4_8k.speedup"]
     assert r["verdict"] == V.ARTEFACT and r["baseline"]["value"] < 1
     assert rows["attention_cost.gpt4_8k.flops"]["verdict"] == V.NOT_REPLICATED
+
+
+def test_status_rows_cover_the_sparse_statuses():
+    rows = S.sparse_status_rows(synthetic(True))
+    assert sorted(r["key"] for r in rows) == sorted(
+        f.key for f in by_experiment("status") if f.key.startswith("status.sparse_"))
+    v = {r["key"]: r["verdict"] for r in rows}
+    assert v["status.sparse_industry_adoption"] == V.NA
+    assert v["status.sparse_validated"] == V.NOT_REPLICATED   # no configuration is cheaper

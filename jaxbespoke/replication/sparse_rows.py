@@ -752,3 +752,48 @@ def cost_rows(wall_clock: list[dict] | None = None) -> list[dict]:
             raise KeyError(f"no evaluator for figure {fig.key!r}")
         rows.append(COST[fig.key](fig))
     return rows
+
+
+# --------------------------------------------------------------------------- status rows
+def sparse_status_rows(results: dict, wall_clock: list[dict] | None = None) -> list[dict]:
+    """Rows for the registry's 'status.sparse_*' figures (statuses the documents give the
+    sparse method), decided by the sparse experiment and the cost model."""
+    ctx = _ctx(results)
+    tests = ctx["tests"].get(TASK, [])
+    tz = ST.get(tests, f"{MODE}/hybrid-zero_head/kl")
+    ts = ST.get(tests, f"{MODE}/selector-positional/top1")
+    hybrid_ok = ST.significant(tz, -1)
+    c8 = _gpt4_consistent(8192)
+    ones = [_consistent_ratio(d, T) for d, T in cost.SCALING_SUMMARY_CONFIGS]
+    evidence = (f"on the original's task, hybrid - deleted head (KL): {_fmt_test(tz)}; selector "
+                f"- position rule (top-1): {_fmt_test(ts)}; counted consistently the README's "
+                f"configurations give {min(ones):.2f}-{max(ones):.3f}x and GPT-4 {c8:.2f}x")
+    timing = ""
+    if wall_clock:
+        rs = [w for w in wall_clock if "full_s" in w and "hybrid_s" in w]
+        if rs:
+            faster = [w["T"] for w in rs if w["hybrid_s"] < w["full_s"]]
+            timing = (f"; jitted wall clock: hybrid faster at T = {faster}" if faster else
+                      "; jitted wall clock: hybrid slower at every length measured")
+    n = None if tz is None else tz["n"]
+    rows = []
+    for fig in by_experiment("status"):
+        if not fig.key.startswith("status.sparse_"):
+            continue
+        if fig.key == "status.sparse_industry_adoption":
+            rows.append(make_row(fig, verdict=V.judge(plausible=None),
+                                 number="outside what this project can measure",
+                                 explanation="the repository gives no reference for it"))
+            continue
+        # validated = better than deleting the head AND cheaper than exact attention somewhere
+        holds = (bool(hybrid_ok) and max(ones) > 1) if fig.key == "status.sparse_validated" \
+            else False
+        what = {"status.sparse_validated": "validated",
+                "status.sparse_proven": "proven (no proof exists in the repository)",
+                "status.sparse_production_ready": "production-ready"}.get(fig.key, fig.key)
+        rows.append(make_row(fig, verdict=V.judge(plausible=holds if hybrid_ok is not None
+                                                  else None, n=n),
+                             number=f"{what}: {'supported' if holds else 'not supported'}",
+                             claim=None, explanation=evidence + timing,
+                             metric="KL(full || variant); top-1 accuracy; MAC ratios"))
+    return rows

@@ -663,16 +663,25 @@ def _demo(fig):
                       metric="MACs")
 
 
+def _wall_clock_text(wall_clock) -> str:
+    """From attention_cost.py's wall-clock rows (T, full, hybrid_one_head, hybrid_every_head in
+    seconds): the lengths at which a hybrid layer was faster than exact attention."""
+    rs = [w for w in wall_clock or [] if "full" in w and "hybrid_one_head" in w]
+    if not rs:
+        return ""
+    faster = [w["T"] for w in rs if min(w["hybrid_one_head"], w.get("hybrid_every_head",
+                                                                    math.inf)) < w["full"]]
+    span = f"T = {rs[0]['T']:,}-{rs[-1]['T']:,}"
+    return (f"; our jitted hybrid layer was faster than exact attention at T = {faster} "
+            f"({span} measured)" if faster else
+            f"; our jitted hybrid layer was slower than exact attention at every length "
+            f"measured ({span})")
+
+
 def _realistic(fig, wall_clock=None):
     ks = [(256, 8), (512, 16), (768, 24), (1024, 32)]
     same = {T // k for T, k in ks}
-    slower = ""
-    if wall_clock:
-        rs = [w for w in wall_clock if "full_s" in w and "hybrid_s" in w]
-        if rs:
-            faster = [w["T"] for w in rs if w["hybrid_s"] < w["full_s"]]
-            slower = (f"; our jitted hybrid layer was faster at T = {faster}" if faster else
-                      "; our jitted hybrid layer was slower at every length measured")
+    slower = _wall_clock_text(wall_clock)
     return _arith_row(fig, ok=same == {32}, artefact="memory = T / k with k = T / 32 in every "
                       "configuration, so 32x by construction; the 'Key Finding' names results[1] "
                       "(512d) as the crossover whatever its timings (of an untrained stand-in "
@@ -741,8 +750,8 @@ COST.update({f"attention_cost.memory_{k}.mb": (lambda f, k=k: _memory_mb(f, k)) 
 
 def cost_rows(wall_clock: list[dict] | None = None) -> list[dict]:
     """One row per registry figure of experiment 'attention_cost', from the cost model's
-    formulas. `wall_clock` (optional): rows with T, full_s and hybrid_s from a timing run, quoted
-    where a figure's check names wall clock."""
+    formulas. `wall_clock` (optional): experiments/attention_cost.py's wall-clock rows (T, full,
+    hybrid_one_head, hybrid_every_head: seconds), quoted where a figure's check names it."""
     rows = []
     for fig in by_experiment("attention_cost"):
         if fig.key == "attention_cost.realistic_demo":
@@ -750,8 +759,17 @@ def cost_rows(wall_clock: list[dict] | None = None) -> list[dict]:
             continue
         if fig.key not in COST:
             raise KeyError(f"no evaluator for figure {fig.key!r}")
-        rows.append(COST[fig.key](fig))
+        row = COST[fig.key](fig)
+        if fig.key in WALL_CLOCK_FIGURES and wall_clock:
+            row["explanation"] = "; ".join(x for x in (
+                row["explanation"], _wall_clock_text(wall_clock).lstrip("; ")) if x)
+        rows.append(row)
     return rows
+
+
+# figures whose check names wall-clock timing as well as the count
+WALL_CLOCK_FIGURES = ("attention_cost.crossover", "attention_cost.development_crossover",
+                      "attention_cost.demo_takeaways")
 
 
 # --------------------------------------------------------------------------- status rows
@@ -768,13 +786,7 @@ def sparse_status_rows(results: dict, wall_clock: list[dict] | None = None) -> l
     evidence = (f"on the original's task, hybrid - deleted head (KL): {_fmt_test(tz)}; selector "
                 f"- position rule (top-1): {_fmt_test(ts)}; counted consistently the README's "
                 f"configurations give {min(ones):.2f}-{max(ones):.3f}x and GPT-4 {c8:.2f}x")
-    timing = ""
-    if wall_clock:
-        rs = [w for w in wall_clock if "full_s" in w and "hybrid_s" in w]
-        if rs:
-            faster = [w["T"] for w in rs if w["hybrid_s"] < w["full_s"]]
-            timing = (f"; jitted wall clock: hybrid faster at T = {faster}" if faster else
-                      "; jitted wall clock: hybrid slower at every length measured")
+    timing = _wall_clock_text(wall_clock)
     n = None if tz is None else tz["n"]
     rows = []
     for fig in by_experiment("status"):

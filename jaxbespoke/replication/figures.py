@@ -1000,6 +1000,14 @@ FIGURES: tuple[Figure, ...] = (
         kind="reported", quantity="speedup",
         check="formula in cost model: the script's crossover search and a consistent count"),
     Figure(
+        key="attention_cost.compute_crossover_text", experiment="attention_cost",
+        figure='compute_analysis.py: "Crossover occurs around medium-sized models (512-768d)", '
+               '"Benefits increase quadratically with sequence length"',
+        reported="512-768d", source="printed by compute_analysis.py", kind="reported",
+        quantity="claim",
+        claim="hard-coded insight lines, printed under the script's own 256d crossover",
+        check="formula in cost model: the script's own crossover search and a consistent count"),
+    Figure(
         key="attention_cost.final_gpt4_8k.speedup", experiment="attention_cost",
         figure="final_gpt4_analysis.py GPT-4 (T 8,192): 2.1 PFLOPs vs \"0.0\", 496x",
         reported=496, source="printed by final_gpt4_analysis.py", kind="reported",
@@ -1057,12 +1065,21 @@ FIGURES: tuple[Figure, ...] = (
         check="formula in cost model with the 50/50 head split"),
     Figure(
         key="attention_cost.gpt4_scale_banner", experiment="attention_cost",
-        figure='gpt4_scale_analysis.py banner "~25-50x speedup, 256x memory reduction" and '
-               '"at 1M context ~500x faster" (its table: 1,000,000x)',
-        reported="25-50x / 256x / 500x", source="printed by gpt4_scale_analysis.py",
+        figure='gpt4_scale_analysis.py banner "~25-50x speedup, 256x memory reduction", "90% '
+               'reduction in inference costs" and "at 1M context ~500x faster" (its table: '
+               '1,000,000x)',
+        reported="25-50x / 256x / 90% / 500x", source="printed by gpt4_scale_analysis.py",
         kind="reported", quantity="speedup",
         claim="GPT-4-scale speed-up of 25-50x",
         check="the script's own table (0.7x at GPT-4) and the cost model"),
+    Figure(
+        key="attention_cost.gpt4_scale_memory_limit", experiment="attention_cost",
+        figure='gpt4_scale_analysis.py: "Full attention becomes infeasible due to memory at ~16K '
+               'context" (32 GB GPU)',
+        reported="~16K", source="printed by gpt4_scale_analysis.py", kind="reported",
+        quantity="memory",
+        check="formula in cost model: its own feasibility column (8 x 64 x T^2 x 4 bytes < 32 GB) "
+              "already fails at T 4,096"),
     Figure(
         key="attention_cost.demo_takeaways", experiment="attention_cost",
         figure='demo.py: "Crossover: ~512d model size, 256 sequence length", "10-15x speedup + '
@@ -1136,6 +1153,15 @@ FIGURES: tuple[Figure, ...] = (
         kind="reported", quantity="status",
         claim="after the 50-epoch test the bespoke theory is neither validated nor disproven",
         check="the focused, medium and definitive presets' paired effects"),
+    Figure(
+        key="status.longer_training_needed", experiment="status",
+        figure='"May require much longer training (500+ epochs)"; next: "500-1000 epochs to see if '
+               'benefits emerge"',
+        reported="500-1000 epochs", source="RESEARCH_CORRECTION.md:L46,L59", kind="reported",
+        quantity="claim",
+        claim="a bespoke benefit might appear with much longer training",
+        check="medium, long and definitive presets and the convergence curves: whether the "
+              "paired effect changes sign or size with training length"),
     Figure(
         key="status.statistical_rigor", experiment="status",
         figure='"Statistical Rigor: Multiple runs, confidence intervals, significance testing"',

@@ -1,0 +1,1 @@
+"""Replication core: the original's reported figures, verdict rules, rows and their rendering."""

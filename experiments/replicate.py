@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jaxbespoke import cli, device, report
 from jaxbespoke.errors import ConfigError
-from jaxbespoke.replication import bespoke, document, runs
+from jaxbespoke.replication import document, runs, table
 from jaxbespoke.replication.rows import tally, tally_line
 
 NAME = "replicate"
@@ -29,6 +29,9 @@ def parse(argv=None):
                    help=f"comma-separated subset of: {', '.join(ALL)}")
     p.add_argument("--ckpt-every", type=cli.positive_int, default=5,
                    help="epochs between checkpoints of the long presets")
+    p.add_argument("--sparse", type=Path, nargs="+", default=None, metavar="JSON",
+                   help="results of experiments/sparse_attention.py (one file per task) whose "
+                        "figures join the table; without it those rows say 'not given'")
     return p.parse_args(argv)
 
 
@@ -58,18 +61,28 @@ def main(argv: list[str] | None = None) -> int:
     for n in PARAMS_ONLY:
         if not any(k == n or k.startswith(n + "_") for k in R):
             R[n] = runs.params_only(n, seeds)
-    rows = bespoke.build_rows(R)
+    tim = runs.timing(R)
+    rows = table.build(R, sparse_results=_sparse(args.sparse), timing=tim)
     runtime = time.perf_counter() - t0
     doc = {"command": "python experiments/replicate.py " + " ".join(
                sys.argv[1:] if argv is None else argv),
            "device": info, "device_banner": device.banner(info), "seeds": seeds,
-           "runtime_s": runtime, "tally": tally(rows), "rows": rows, "timing": runs.timing(R),
+           "runtime_s": runtime, "tally": tally(rows), "rows": rows, "timing": tim,
+           "sparse_inputs": [str(p) for p in args.sparse or []],
            "final_losses": document.final_losses(R), "quick": args.quick}
     doc["plots"] = document.plots(out_dir, R, rows)
     report.write_json(out_dir / "replication.json", doc)
     report.write_atomic(out_dir / "REPLICATION.md", document.markdown(doc))
     print(f"{tally_line(rows)}; wrote {out_dir}/REPLICATION.md in {runtime:.0f} s")
     return 0
+
+
+def _sparse(paths):
+    if not paths:
+        return None
+    from jaxbespoke.replication.sparse_rows import merge_results
+
+    return merge_results(*(cli.read_json(p, "--sparse") for p in paths))
 
 
 def _quick_pooled():

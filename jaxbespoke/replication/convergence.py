@@ -54,8 +54,9 @@ def rows(f: dict, cfg) -> list[dict]:
     out = focused_rows(f, direction_tests({"focused": f}))
     if not comparable(cfg):
         for r in out:
-            r.update(verdict=V.NA, explanation="the configuration differs from the original's: "
-                     "no verdict; " + r["explanation"])
+            r.update(verdict=V.NA, explanation="; ".join(
+                x for x in ("the configuration differs from the original's: no verdict",
+                            r["explanation"]) if x))
     return out
 
 

@@ -5,6 +5,8 @@ attention-cost figures from the cost model, and the documents' statuses on top o
 from __future__ import annotations
 
 from . import bespoke, claims, figures
+from .rows import make_row
+from .verdicts import NA
 
 
 def build(R: dict, *, sparse_results: dict | None = None, timing: dict | None = None) -> list[dict]:
@@ -17,5 +19,10 @@ def build(R: dict, *, sparse_results: dict | None = None, timing: dict | None = 
     if sparse_results is not None:
         rows += sparse_rows.sparse_rows(sparse_results)
     rows += claims.sparse_status({r["key"]: r for r in rows})
+    have = {r["key"] for r in rows}
+    # the table lists every figure: one whose experiment was not run here says so
+    rows += [make_row(f, verdict=NA, number="not measured in this run: its experiment was not "
+                                             "run or its results were not given", explanation="")
+             for f in figures.FIGURES if f.key not in have]
     order = {f.key: i for i, f in enumerate(figures.FIGURES)}
     return sorted(rows, key=lambda r: order[r["key"]])

@@ -132,3 +132,15 @@ def test_shortened_definitive_is_marked(rows):
     r = by["definitive.standard_loss"]
     assert r["shortened"] == {"steps": 50, "full_steps": 5000}
     assert r["floor"] == pytest.approx(0.132)
+
+
+def test_the_table_lists_every_registry_figure_once():
+    from jaxbespoke.replication import table
+
+    rows = table.build(synthetic_R())
+    keys = [r["key"] for r in rows]
+    assert sorted(keys) == sorted(f.key for f in figures.FIGURES)
+    by = {r["key"]: r for r in rows}
+    # not run here: said so, never judged
+    assert by["medium.standard_params"]["verdict"] == V.NA
+    assert by["sparse.selector_accuracy"]["verdict"] == V.NA

@@ -407,33 +407,3 @@ def build(R: dict, by: dict, tests: dict, timing: dict) -> list[dict]:
     out += status_claims(R, by, tests)
     return out
 
-
-def sparse_status(by: dict) -> list[dict]:
-    """The documents' statuses for the sparse attention ('validated', 'proven', 'production
-    ready'), checked against the sparse and attention-cost rows in `by`."""
-    q = by.get("sparse.maintains_quality")
-    sel = by.get("sparse.selector_accuracy")
-    cost = [r for k, r in by.items() if k.startswith("attention_cost.")]
-    cost_bad = [r["key"] for r in cost if r["verdict"] in (V.NOT_REPLICATED, V.ARTEFACT)]
-    have = q is not None and sel is not None
-    quality = (f"quality: {q['verdict']} ({q['claim'] or q['number']}); selector: {sel['verdict']} "
-               f"({sel['claim'] or sel['number']})" if have else
-               "no sparse-attention results were given to this report")
-    ok_q = None if not have else q["verdict"] == V.REPLICATED and sel["verdict"] == V.REPLICATED
-    costs = (f"{len(cost_bad)} of {len(cost)} attention-cost figures do not hold as stated"
-             if cost else "no attention-cost rows")
-    return [
-        det("status.sparse_validated", True if have else None,
-            "the pipeline runs and its printed numbers are reproducible" if have else
-            "not run here", claim_ok=ok_q, claim=quality, metric="status"),
-        det("status.sparse_proven", False,
-            "no proof of the method's efficiency exists in the original repository",
-            claim_ok=not cost_bad if cost else None, claim=costs, metric="status"),
-        det("status.sparse_production_ready", True if have else None,
-            "the implementation exists and runs" if have else "not run here",
-            claim_ok=False if (have and not ok_q) or cost_bad else ok_q,
-            claim=f"{quality}; {costs}", metric="status"),
-        det("status.sparse_industry_adoption", None,
-            "outside what this project can measure: no evidence is given in the documents",
-            metric="status"),
-    ]

@@ -4,7 +4,7 @@ attention-cost figures from the cost model, and the documents' statuses on top o
 
 from __future__ import annotations
 
-from . import bespoke, claims, figures
+from . import bespoke, figures
 from .rows import make_row
 from .verdicts import NA
 
@@ -18,7 +18,7 @@ def build(R: dict, *, sparse_results: dict | None = None, timing: dict | None = 
     rows += sparse_rows.cost_rows()
     if sparse_results is not None:
         rows += sparse_rows.sparse_rows(sparse_results)
-    rows += claims.sparse_status({r["key"]: r for r in rows})
+        rows += sparse_rows.sparse_status_rows(sparse_results)
     have = {r["key"] for r in rows}
     # the table lists every figure: one whose experiment was not run here says so
     rows += [make_row(f, verdict=NA, number="not measured in this run: its experiment was not "

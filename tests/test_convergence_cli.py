@@ -14,7 +14,7 @@ def test_quick_cli_run_writes_schema(tmp_path):
     out = tmp_path / "conv"
     proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "convergence.py"), "--quick",
                            "--seeds", "3", "--no-progress", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
     assert "Entropy floor" in proc.stdout and "JAX" in proc.stdout
     d = json.loads((out / "convergence.json").read_text())

@@ -1,6 +1,6 @@
 """Every bespoke experiment of the original as a named preset: a frozen config plus a Task.
 
-Spec: ../shared/spec/bespoke_experiments.md, sections 2-11. Each preset is faithful, flaws
+Each preset is faithful to one original script, flaws
 included (buggy tiering rules, encoders without a mask, "final loss" from one training batch), so
 the reported figures can be matched; the runner also records a low-noise metric (every window of
 a held-out or the whole segment) and, for the encoders, runs the causal-mask control beside it.
@@ -550,7 +550,7 @@ PLANS: dict[str, Plan] = {
     "medium": Plan(_LEAK, Shorten(10, 100), Shorten(2, 10)),
     "long": Plan(((("faithful", "causal"), ("standard",)),), Shorten(2, 25), Shorten(1, 3),
                  max_seeds=1),
-    "definitive": Plan(_LEAK, Shorten(15, 100), Shorten(2, 10)),
+    "definitive": Plan(_LEAK, Shorten(10, 100), Shorten(2, 10)),
     "initial": Plan(((("faithful", "causal"), ("standard", "bespoke")),)),
     "btdt": Plan(_LEAK, Shorten(2, 100), Shorten(1, 5), max_seeds=2),
     "optimized": Plan(unpaired=True),

@@ -27,6 +27,8 @@ def test_order_of_precedence():
     # an artefact outranks the claim
     assert V.judge(plausible=True, claim=True, artefact="leak") == V.ARTEFACT
     assert V.judge(plausible=True, claim=False, never_computed=True) == V.NEVER_COMPUTED
+    # no noise excuses a deterministic figure whose claim fails
+    assert V.judge(plausible=True, claim=False, stochastic=False) == V.NOT_REPLICATED
 
 
 @pytest.mark.parametrize("n", [0, 1])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import stats
+from ..errors import ConfigError
 from . import verdicts as V
 from .figures import by_experiment, figure
 from .rows import g, make_row
@@ -147,9 +148,12 @@ def ratio_row(key: str, res: dict, test: dict, *, unpaired: bool, artefact: str 
         claim += " (supported)" if supported else " (not supported)"
     verdict = V.judge(plausible=plausible, claim=supported, artefact=artefact, n=m["n"])
     expl = "; ".join(x for x in (artefact, sign_info) if x)
-    return make_row(fig, measured=m, single_draw=sd, verdict=verdict, number=number,
-                    claim=claim, explanation=expl, metric="loss ratio bespoke/standard",
-                    shortened=_shortened(res))
+    row = make_row(fig, measured=m, single_draw=sd, verdict=verdict, number=number,
+                   claim=claim, explanation=expl, metric="loss ratio bespoke/standard",
+                   shortened=_shortened(res))
+    row["judged_value"] = rep     # the reported figure as a ratio (e.g. "0.6% worse" -> 1.0055)
+    row["basis"] = {"plausible": plausible, "claim_supported": supported, "artefact": artefact}
+    return row
 
 
 # --------------------------------------------------------------------------- per experiment
@@ -327,7 +331,7 @@ def plain_count_rows(R: dict) -> list[dict]:
             key = f"{exp}.{kind}_params"
             try:
                 fig = figure(key)
-            except KeyError:
+            except ConfigError:
                 continue
             if isinstance(fig.reported, str) and "-" in fig.reported:
                 rows.append(range_count_row(key, res["params"][kind]))
@@ -391,14 +395,13 @@ def statistics_rows(R: dict, tests: dict) -> list[dict]:
                                  explanation=per_test, metric="Cohen's d_z"))
         elif k == "statistics.ratio_ci":
             nums = _numbers(fig.reported)
-            arith = [round(min(sc), 3), round(max(sc), 3), round(float(np.mean(sc)), 3)]
-            ok = all(any(abs(a - x) < 6e-4 for x in nums) for a in arith[:2]) and \
-                (len(nums) < 3 or abs(arith[2] - nums[2]) < 6e-4)
+            arith = [round(min(sc), 3), round(max(sc), 3)]
+            ok = len(nums) >= 2 and all(abs(a - b) < 6e-4 for a, b in zip(arith, nums[:2]))
             ours = "; ".join(
                 f"{e}: {_ratio_ci_text(R[e], e in UNPAIRED)}" for e in RATIO_EXPERIMENTS[1:5]
                 if e in R)
             rows.append(make_row(fig, verdict=V.judge(plausible=ok, never_computed=True),
-                                 number=f"min-max [{arith[0]}, {arith[1]}] and mean {arith[2]} of "
+                                 number=f"min-max [{arith[0]}, {arith[1]}] of "
                                         f"the 4 reported scaling ratios ({'reproduces' if ok else 'does not reproduce'}): "
                                         "a range of single draws, not a confidence interval",
                                  claim="real 95% intervals of the original's ratio estimator over "
@@ -408,10 +411,10 @@ def statistics_rows(R: dict, tests: dict) -> list[dict]:
             nums = _numbers(fig.reported)
             pr = [_num(figure(x).reported) for x in ("optimized.param_ratio", "ultra.param_ratio",
                                                      "initial.param_ratio")]
-            arith = [min(pr), max(pr), round(float(np.mean(pr)), 3)]
-            ok = len(nums) >= 3 and all(abs(a - b) < 6e-4 for a, b in zip(arith, nums[:3]))
+            arith = [min(pr), max(pr)]
+            ok = len(nums) >= 2 and all(abs(a - b) < 6e-4 for a, b in zip(arith, nums[:2]))
             rows.append(make_row(fig, verdict=V.judge(plausible=ok, never_computed=True),
-                                 number=f"min-max [{arith[0]}, {arith[1]}] and mean {arith[2]} of "
+                                 number=f"min-max [{arith[0]}, {arith[1]}] of "
                                         f"three different models' parameter ratios "
                                         f"({'reproduces' if ok else 'does not reproduce'})",
                                  claim="three deterministic counts of different models: no "
@@ -450,8 +453,11 @@ def _ratio_ci_text(res, unpaired: bool) -> str:
 
 
 # --------------------------------------------------------------------------- all of them
-def build_rows(R: dict) -> list[dict]:
-    """Every row the results in R can decide, in the registry's order."""
+def build_rows(R: dict, timing: dict | None = None) -> list[dict]:
+    """Every row the results in R can decide, in the registry's order. `timing` (runs.timing)
+    lets the duration figure use measured seconds per step."""
+    from . import claims, figures
+
     tests = direction_tests(R)
     rows = []
     if "focused" in R:
@@ -467,4 +473,6 @@ def build_rows(R: dict) -> list[dict]:
     rows.append(definitive_overhead_row(R))
     rows += plain_count_rows(R)
     rows += statistics_rows(R, tests)
-    return rows
+    rows += claims.build(R, {r["key"]: r for r in rows}, tests, timing or {})
+    order = {f.key: i for i, f in enumerate(figures.FIGURES)}
+    return sorted(rows, key=lambda r: order[r["key"]])

@@ -28,8 +28,9 @@ RULES: dict[str, str] = {
               "degenerate task, a comparison after a few steps), so it does not measure what "
               "the claim says",
     NOT_REPLICATED: "the number falls outside what the original's own estimator produces (or its "
-                    "arithmetic does not reproduce), so it cannot be a draw of the stated "
-                    "experiment",
+                    "arithmetic, configuration or status does not reproduce), so it cannot be a "
+                    "draw of the stated experiment; or, for a deterministic figure (a count, an "
+                    "arithmetic result, a status), the claim it carried does not hold",
     NEVER_COMPUTED: "the original labelled the number as a statistic (p-value, effect size, "
                     "confidence interval) that its code never computed; the row says whether "
                     "its arithmetic reproduces and what the real statistic gives",
@@ -38,7 +39,7 @@ RULES: dict[str, str] = {
 
 
 def judge(*, plausible: bool | None, claim: bool | None = None, artefact: str | None = None,
-          never_computed: bool = False, n: int | None = None) -> str:
+          never_computed: bool = False, n: int | None = None, stochastic: bool = True) -> str:
     """One verdict from the answers about a figure.
 
     plausible: the reported number is consistent with our measurement of the same estimator
@@ -47,7 +48,9 @@ def judge(*, plausible: bool | None, claim: bool | None = None, artefact: str | 
       it carried none beyond the number (None).
     artefact: the protocol flaw that produces the number, if one does.
     never_computed: the figure names a statistic the original never computed.
-    n: seeds behind the measurement, where it is stochastic; fewer than 2 gives no verdict."""
+    n: seeds behind the measurement, where it is stochastic; fewer than 2 gives no verdict.
+    stochastic: False for deterministic figures (counts, arithmetic, statuses): no sampling noise
+      can excuse an unsupported claim there, so it is 'not replicated', not 'within noise'."""
     if n is not None and n < 2:
         return NA
     if never_computed:
@@ -59,7 +62,7 @@ def judge(*, plausible: bool | None, claim: bool | None = None, artefact: str | 
     if artefact:
         return ARTEFACT
     if claim is False:
-        return WITHIN_NOISE
+        return WITHIN_NOISE if stochastic else NOT_REPLICATED
     return REPLICATED
 
 

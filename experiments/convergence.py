@@ -176,7 +176,7 @@ def main(argv=None) -> int:
     from jaxbespoke import protocol
 
     cfg = build_config(args)
-    dev = device.select(args.device)
+    dev = device.setup(args)
     out = args.out or Path("results") / NAME
     seeds = list(range(args.seed_base, args.seed_base + args.seeds))
     cmd = " ".join(["python experiments/convergence.py"] + (argv if argv is not None else sys.argv[1:]))

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from jaxbespoke import cli, device, report, stats  # noqa: E402
+from jaxbespoke import cli, device, parallel, report, stats  # noqa: E402
 from jaxbespoke.errors import ConfigError  # noqa: E402
 
 NAME = "replicate"
@@ -585,7 +585,7 @@ def main(argv=None):
     if bad or not names:
         raise ConfigError(f"unknown preset {bad[0] if bad else '(none)'!r}; valid presets: "
                           f"{', '.join(ALL)}")
-    info = device.select(args.device)
+    info = device.setup(args)
     print(device.banner(info), flush=True)
     out_dir = args.out or Path("results") / NAME
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -610,7 +610,7 @@ def main(argv=None):
            "device": info, "device_banner": device.banner(info), "seeds": seeds,
            "runtime_s": runtime, "rows": rows, "timing": timing(R),
            "final_losses": unreported(R)}
-    doc["plots"] = plots(out_dir, R)
+    doc["plots"] = plots(out_dir, R) if parallel.is_writer() else []
     report.write_json(out_dir / "replication.json", doc)
     report.write_atomic(out_dir / "REPLICATION.md", markdown(doc))
     counts = {}

@@ -161,7 +161,7 @@ def main() -> int:
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument("--top-k", type=cli.positive_int, default=3)
     args = p.parse_args()
-    info = device.select(args.device)
+    info = device.setup(args)
     from jaxbespoke.sparse import run_pipeline
 
     print(device.banner(info), flush=True)

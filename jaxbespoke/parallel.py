@@ -195,13 +195,7 @@ class SeedSplit:
                                for d, b in zip(self.devices, blocks)]}
 
     def summary(self) -> str:
-        if self.single:
-            return f"{self.n_seeds} seed{'s' if self.n_seeds != 1 else ''} on 1 device"
-        proc = f" in {self.processes} processes" if self.processes > 1 else ""
-        pad = (f" ({self.pad} padding slot{'s' if self.pad != 1 else ''} repeat the last seed)"
-               if self.pad else "")
-        return (f"{self.n_seeds} seeds over {self.n_devices} devices{proc}: "
-                f"{self.per_device} per device{pad}")
+        return summary(self.describe())
 
     # -- the mesh
     @property
@@ -282,6 +276,16 @@ class SeedSplit:
         if self.processes > 1:
             return whole
         return jax.device_put(whole, SingleDeviceSharding(_default_device()))
+
+
+def summary(d: dict) -> str:
+    """One line from SeedSplit.describe()."""
+    n, dev, procs, pad = d["seeds"], d["devices"], d["processes"], d["padding"]
+    if dev == 1 and procs == 1:
+        return f"{n} seed{'s' if n != 1 else ''} on 1 device"
+    proc = f" in {procs} processes" if procs > 1 else ""
+    pad = (f" ({pad} padding slot{'s' if pad != 1 else ''} repeat the last seed)" if pad else "")
+    return f"{n} seeds over {dev} devices{proc}: {d['seeds_per_device']} per device{pad}"
 
 
 def split(n_seeds: int) -> SeedSplit:

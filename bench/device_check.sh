@@ -88,7 +88,13 @@ print(device.banner(info), "| all devices:", jax.devices())
 print("seeds split over", parallel.split(16).summary())
 EOF
 } >"$OUTDIR/banner.log" 2>&1
+BANNER_RC=$?
 cat "$OUTDIR/banner.log" | tee -a "$SUMMARY"
+if [ $BANNER_RC -ne 0 ]; then
+  echo "banner failed: $PY cannot run JAX here (set PYTHON to an interpreter that has jax)" \
+    | tee -a "$SUMMARY"
+  exit 2
+fi
 if [ "$DRY" = 0 ] && ! "$PY" -c "import jax,sys; sys.exit(0 if jax.default_backend()=='gpu' else 1)" 2>/dev/null; then
   echo "JAX sees no GPU: nothing to check (use --cpu-dry-run to exercise the script on a CPU)" \
     | tee -a "$SUMMARY"

@@ -38,7 +38,7 @@ def four_devices(tmp_path_factory):
     out = tmp_path_factory.mktemp("four") / "r.npz"
     env = _env(XLA_FLAGS="--xla_force_host_platform_device_count=4")
     subprocess.run([sys.executable, str(WORKER), str(out), "--devices", "1,4"], env=env,
-                   check=True, timeout=900)
+                   check=True, timeout=2400)
     return dict(np.load(out)), json.loads(out.with_suffix(".json").read_text())
 
 
@@ -90,7 +90,7 @@ def test_two_processes_give_the_numbers_of_one(four_devices, tmp_path):
     logs = []
     for p in procs:
         try:
-            logs.append(p.communicate(timeout=900)[0])
+            logs.append(p.communicate(timeout=2400)[0])
         finally:
             p.kill()
     assert [p.returncode for p in procs] == [0, 0], "\n".join(logs)[-3000:]

@@ -25,7 +25,7 @@ from flax import nnx
 
 from . import init as init_lib
 from .errors import ConfigError, check_positive
-from .gpt import GPT, GPTConfig, causal_scores, lm_loss
+from .gpt import GPT, CausalSelfAttention, GPTConfig, HeadFn, causal_scores, lm_loss
 from .train import OptimConfig, Task, TrainConfig, Trainer, init_states
 
 MODES = ("faithful", "fixed")
@@ -163,6 +163,33 @@ def oracle_exact_head(top_k: int):
         idx, valid = topk_keys(teacher_probs(q, k), top_k, "fixed")
         return exact_topk_attention(q, k, v, idx, valid)
     return fn
+
+
+def given_keys_exact_head(idx_BTk, valid_BTk):
+    """Exact attention over k given keys per query: the cost floor of any top-k method (choosing
+    the keys is free here)."""
+    return lambda q, k, v, y: exact_topk_attention(q, k, v, idx_BTk, valid_BTk)
+
+
+def sparse_layer(attn: CausalSelfAttention, x_BTD: jax.Array,
+                 head_fns: dict[int, HeadFn]) -> jax.Array:
+    """One attention layer as a deployment would run it: the heads in `head_fns` never form QK^T
+    or P V (their fn is called with y=None), only the other heads attend exactly. Returns the
+    layer's output (B, T, D); equals `attn(x, head_fns)[0]` for head fns that ignore y.
+    (`CausalSelfAttention.__call__` computes every head exactly and overwrites the replaced ones,
+    because the experiment's evaluation also needs the exact outputs.)"""
+    B, T, D = x_BTD.shape
+    q, k, v = attn.qkv(x_BTD)
+    exact = [h for h in range(attn.n_head) if h not in head_fns]
+    ys = {}
+    if exact:
+        qe, ke, ve = (jnp.stack([a[:, h] for h in exact], axis=1) for a in (q, k, v))
+        y_exact = jax.nn.softmax(causal_scores(qe, ke), axis=-1) @ ve
+        ys = {h: y_exact[:, i] for i, h in enumerate(exact)}
+    for h, fn in head_fns.items():
+        ys[h] = fn(q[:, h], k[:, h], v[:, h], None)
+    y_BTD = jnp.stack([ys[h] for h in range(attn.n_head)], axis=2).reshape(B, T, D)
+    return attn.c_proj(y_BTD)
 
 
 class HybridGPT(nnx.Module):

@@ -63,3 +63,10 @@ def describe(measured_s: float, flops: float, throughput: dict) -> str:
     """'12.3 ms, bound 1.2 ms (10.2x)': a measured time next to its FLOP bound."""
     b = flop_bound(flops, throughput)
     return f"{measured_s * 1e3:.2f} ms, FLOP bound {b * 1e3:.2f} ms ({measured_s / b:.1f}x)"
+
+
+def training_flops(timing: dict) -> float:
+    """FLOPs of a training run from a timing record holding the compiled programs' FLOPs
+    ({'flops': {'step', 'eval'}, 'steps', 'evals'}, as `Trainer.flops` and the runners give)."""
+    f, evals = timing["flops"], timing.get("evals", 0)
+    return f["step"] * timing["steps"] + (f["eval"] * evals if evals else 0.0)

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from . import init as init_lib
+from .bench import compile_with_flops
 from .errors import ConfigError, check_positive
 from .gpt import GPT, CausalSelfAttention, GPTConfig, HeadFn, causal_scores, lm_loss
 from .train import OptimConfig, Task, TrainConfig, Trainer, init_states
@@ -328,7 +329,8 @@ def _fit(make_model, init_keys, task, tcfg, data, train_keys, seeds, progress, d
                                           desc=desc)
     jax.block_until_ready(params)
     timing = {"compile_s": compile_s, "run_s": time.perf_counter() - t1,
-              "total_s": time.perf_counter() - t0}
+              "total_s": time.perf_counter() - t0, "flops": trainer.flops(),
+              "steps": tcfg.epochs * tcfg.steps_per_epoch}
     return graphdef, nnx.State.merge(params, rest), hist.arrays()["train_loss"], timing
 
 
@@ -434,10 +436,12 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
         f"{cfg.task}: GPT")
 
     t0 = time.perf_counter()
-    col = jax.jit(jax.vmap(lambda s, k, dd: collect(cfg, nnx.merge(g_gd, s), k, dd)))(
-        g_state, _seed_keys(seeds, 4), data)
+    col_args = (g_state, _seed_keys(seeds, 4), data)
+    col_fn, col_flops = compile_with_flops(
+        jax.vmap(lambda s, k, dd: collect(cfg, nnx.merge(g_gd, s), k, dd)), *col_args)
+    col = col_fn(*col_args)
     jax.block_until_ready(col)
-    timing["collect"] = {"total_s": time.perf_counter() - t0}
+    timing["collect"] = {"total_s": time.perf_counter() - t0, "flops": col_flops}
 
     for mode in modes:
         s_gd, s_state, curves[f"selector_{mode}"], timing[f"selector_{mode}"] = _fit(
@@ -460,10 +464,14 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
             return evaluate(cfg, mode, nnx.merge(g_gd, gs), nnx.merge(s_gd, ss),
                             nnx.merge(a_gd, as_), mean_d, pi, pv, k, dd)
 
-        out = jax.jit(jax.vmap(ev))(g_state, s_state, a_state, col["mean"], pos[0], pos[1],
-                                    _seed_keys(seeds, 9), data)
+        ev_args = (g_state, s_state, a_state, col["mean"], pos[0], pos[1],
+                   _seed_keys(seeds, 9), data)
+        ev_fn, ev_flops = compile_with_flops(jax.vmap(ev), *ev_args)
+        out = ev_fn(*ev_args)
         results[mode] = jax.tree.map(lambda a: [float(x) for x in a], out)
-        timing[f"eval_{mode}"] = {"total_s": time.perf_counter() - t0}
+        # XLA counts the body of the lax.map over eval batches once
+        timing[f"eval_{mode}"] = {"total_s": time.perf_counter() - t0,
+                                  "flops": ev_flops * cfg.eval_batches}
     timing["total_s"] = time.perf_counter() - t_start
     return {"config": asdict(cfg), "results": results,
             "curves": {k: v.tolist() for k, v in curves.items()}, "timing": timing}

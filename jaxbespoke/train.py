@@ -240,6 +240,18 @@ class Trainer:
         self._eval = self._eval.lower(params, rest, data, keys, e).compile()
         return time.perf_counter() - t0
 
+    def flops(self) -> dict:
+        """XLA's cost-analysis FLOPs of the compiled programs (after `compile`), all seeds
+        together: 'step' is one training step (XLA counts the epoch's scan body once), 'eval'
+        one evaluation."""
+        out = {}
+        for name, prog in (("step", self._epoch), ("eval", self._eval)):
+            analysis = prog.cost_analysis() if hasattr(prog, "cost_analysis") else None
+            if isinstance(analysis, (list, tuple)):
+                analysis = analysis[0]
+            out[name] = float((analysis or {}).get("flops", float("nan")))
+        return out
+
     def evaluate(self, params, rest, data, keys, epoch: int) -> dict:
         out = self._eval(params, rest, data, keys, jnp.int32(epoch))
         return {k: np.asarray(v) for k, v in out.items()}

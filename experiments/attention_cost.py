@@ -324,7 +324,7 @@ def main() -> int:
         from jaxbespoke.errors import ConfigError
         raise ConfigError(f"width {args.d} is not divisible by {args.heads} heads")
     if args.quick:
-        args.max_len, args.repeats, args.warmup, args.tokens = 128, 2, 1, 256
+        args.max_len, args.repeats, args.warmup, args.tokens = 64, 2, 1, 256
     info = device.select(args.device)
     print(device.banner(info), flush=True)
     out = args.out or Path("results") / NAME

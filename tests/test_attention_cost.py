@@ -93,12 +93,12 @@ def test_bad_input():
 def test_quick_cli_writes_valid_json(tmp_path):
     out = tmp_path / "ac"
     r = subprocess.run([sys.executable, str(ROOT / "experiments/attention_cost.py"), "--quick",
-                        "--out", str(out)], capture_output=True, text=True, timeout=300)
+                        "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads((out / "attention_cost.json").read_text())
     for key in ("config", "device", "timing", "macs", "wall"):
         assert key in res
-    assert [w["T"] for w in res["wall"]] == [64, 128]
+    assert [w["T"] for w in res["wall"]] == [64]
     for w in res["wall"]:
         keys = ("full", "hybrid_one_head", "hybrid_every_head", "topk_exact_every_head",
                 "overwrite_every_head")

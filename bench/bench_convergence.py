@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from jaxbespoke import bench, device, report  # noqa: E402
+from jaxbespoke import bench, cli, device, report  # noqa: E402
 from jaxbespoke.embeddings import BespokeEmbedding  # noqa: E402
 from jaxbespoke.protocol import PooledConfig, run_pooled  # noqa: E402
 
@@ -51,6 +51,7 @@ def measure(cfg, n_seeds: int, table_pooling: bool = False, kinds=("standard", "
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="auto", choices=device.CHOICES)
+    cli.add_scale_flags(p)
     p.add_argument("--many", type=int, default=16, help="seeds in the vmapped run")
     p.add_argument("--compare-pooling", action="store_true",
                    help="also time the bespoke model pooling through the (V, D) table")
@@ -58,7 +59,7 @@ def main() -> int:
     p.add_argument("--compare-only", action="store_true", help="skip the 1 vs 16 seed timing")
     p.add_argument("--out", type=Path, default=Path("results/bench"))
     args = p.parse_args()
-    dev = device.select(args.device)
+    dev = device.setup(args)
     cfg = PooledConfig()
     print(device.banner(dev))
     load0 = os.getloadavg()

@@ -325,7 +325,7 @@ def main() -> int:
         raise ConfigError(f"width {args.d} is not divisible by {args.heads} heads")
     if args.quick:
         args.max_len, args.repeats, args.warmup, args.tokens = 64, 2, 1, 256
-    info = device.select(args.device)
+    info = device.setup(args)
     print(device.banner(info), flush=True)
     out = args.out or Path("results") / NAME
     t0 = time.perf_counter()

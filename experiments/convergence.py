@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from jaxbespoke.replication.runs import run_focused
 
     cfg = build_config(args)
-    dev = device.select(args.device)
+    dev = device.setup(args)
     out = args.out or Path("results") / NAME
     seeds = list(range(args.seed_base, args.seed_base + args.seeds))
     cmd = " ".join(["python experiments/convergence.py"] + (sys.argv[1:] if argv is None else argv))

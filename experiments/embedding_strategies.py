@@ -413,7 +413,7 @@ def main(argv=None) -> int:
                               ("init", args.init), ("sweep", () if args.no_sweep else None))
             if v is not None}
     cfg = replace(cfg, **over)
-    dev = device.select(args.device)
+    dev = device.setup(args)
     import jax.numpy as jnp
 
     from jaxbespoke import strategies

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from jaxbespoke import cli, device, report
+from jaxbespoke import cli, device, parallel, report
 from jaxbespoke.errors import ConfigError
 from jaxbespoke.replication import document, runs, table
 from jaxbespoke.replication.rows import tally, tally_line
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     if bad or not names:
         raise ConfigError(f"unknown preset {bad[0] if bad else '(none)'!r}; valid presets: "
                           f"{', '.join(ALL)}")
-    info = device.select(args.device)
+    info = device.setup(args)
     print(device.banner(info), flush=True)
     out_dir = args.out or Path("results") / NAME
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
            "runtime_s": runtime, "tally": tally(rows), "rows": rows, "timing": tim,
            "sparse_inputs": [str(p) for p in args.sparse or []],
            "final_losses": document.final_losses(R), "quick": args.quick}
-    doc["plots"] = document.plots(out_dir, R, rows)
+    doc["plots"] = document.plots(out_dir, R, rows) if parallel.is_writer() else []
     report.write_json(out_dir / "replication.json", doc)
     report.write_atomic(out_dir / "REPLICATION.md", document.markdown(doc))
     print(f"{tally_line(rows)}; wrote {out_dir}/REPLICATION.md in {runtime:.0f} s")

@@ -247,7 +247,7 @@ def main() -> int:
     if args.from_json:
         print(from_json(args.from_json, out))
         return 0
-    info = device.select(args.device)
+    info = device.setup(args)
     from jaxbespoke.sparse import run_pipeline
 
     print(device.banner(info), flush=True)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .parallel import is_writer
+
 
 def _clean(o):
     if isinstance(o, dict):
@@ -27,7 +29,10 @@ def _clean(o):
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename: an interrupted run never leaves half a file."""
+    """Write via a temporary file and rename: an interrupted run never leaves half a file.
+    In a run of several processes only process 0 writes."""
+    if not is_writer():
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -119,6 +124,9 @@ def strips_on(ax, groups: dict, *, ylabel: str, title: str, marks: dict | None =
 
 
 def save(fig, path: Path) -> None:
+    if not is_writer():
+        _plt().close(fig)
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()

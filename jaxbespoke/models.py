@@ -12,9 +12,10 @@ from . import init as init_lib
 class PooledNextToken(nnx.Module):
     """The 50-epoch model: embedding -> mean over the window -> Linear(D -> V) logits.
 
-    The mean of per-token embeddings equals the mean of rows of the (V, D) table of all embeddings,
-    so the table is built once per call (V rows through each tier's projection instead of B*T
-    tokens): same function, cheaper full-validation passes.
+    No token is projected on its own: an embedding with a `window_mean` (the bespoke one) pools
+    each tier's raw rows and projects the pooled sums; any other embedding's window mean is the
+    mean of rows of its (V, D) table of all embeddings. Same function as pooling per-token
+    embeddings, up to float rounding.
     """
 
     def __init__(self, embed: nnx.Module, vocab_size: int, dim: int, *, rngs: nnx.Rngs,
@@ -23,8 +24,9 @@ class PooledNextToken(nnx.Module):
         self.head = init_lib.linear(dim, vocab_size, rngs=rngs, scheme=init)
 
     def __call__(self, x_BT: jax.Array) -> jax.Array:
-        emb_VD = self.embed.lookup_all()
-        pooled_BD = emb_VD[x_BT].mean(axis=1)
+        window_mean = getattr(self.embed, "window_mean", None)
+        pooled_BD = (window_mean(x_BT) if window_mean is not None
+                     else self.embed.lookup_all()[x_BT].mean(axis=1))
         return self.head(pooled_BD)
 
     def group_of(self, path) -> str:

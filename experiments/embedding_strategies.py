@@ -10,7 +10,6 @@ differences between strategies are paired per seed.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -20,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from jaxbespoke import cli, device, report, stats  # noqa: E402
+from jaxbespoke import cli, device, outputs, report, stats  # noqa: E402
 from jaxbespoke.errors import ConfigError  # noqa: E402
 
 NAME = "embedding_strategies"
@@ -351,11 +350,34 @@ def markdown(cfg, info, rows, dev, seeds, runtime_s, argv, names) -> str:
     return "\n".join(L)
 
 
+def check_combinable(runs: list, paths) -> None:
+    """Only runs of the same corpus, vocabulary and training setup may be combined (they may
+    differ in init, strategies and budgets); ConfigError naming the file and what differs."""
+    need = ("seeds", "rows", "config", "corpus")
+    for run, path in zip(runs, paths):
+        if not isinstance(run, dict) or any(k not in run for k in need):
+            raise ConfigError(f"--combine {path}: not an {NAME}.json result (needs "
+                              f"{', '.join(need)})")
+    first, p0 = runs[0], paths[0]
+    for run, path in zip(runs[1:], paths[1:]):
+        for part, keys in (("corpus", ("name", "tokens", "vocabulary")),
+                           ("config", tuple(k for k in first["config"]
+                                            if k not in ("init", "strategies", "budgets",
+                                                         "sweep", "sweep_budget")))):
+            diff = [k for k in keys if first[part].get(k) != run[part].get(k)]
+            if diff:
+                k = diff[0]
+                raise ConfigError(f"--combine: {path} and {p0} differ in {part} {k} "
+                                  f"({run[part].get(k)!r} vs {first[part].get(k)!r}); only runs "
+                                  "on the same corpus, vocabulary and setup can be combined")
+
+
 def combine(paths: list[Path]) -> str:
     """Best initialisation per (strategy, budget) over several runs (same seeds and batches), and
     paired differences against the best standard at the same budget. The choice is made on the
     validation loss that is also reported, which flatters every strategy alike."""
-    runs = [json.loads(Path(p).read_text()) for p in paths]
+    runs = [cli.read_json(p, "--combine") for p in paths]
+    check_combinable(runs, paths)
     seeds = {tuple(r["seeds"]) for r in runs}
     if len(seeds) != 1:
         raise ConfigError(f"runs to combine must share their seeds, got {sorted(seeds)}")
@@ -399,6 +421,8 @@ def main(argv=None) -> int:
                    help="only tabulate the best init per strategy over these runs' JSON files")
     args = p.parse_args(argv)
     if args.combine:
+        if args.out:
+            outputs.prepare(args.out)
         text = combine(args.combine)
         print(text)
         if args.out:
@@ -413,13 +437,13 @@ def main(argv=None) -> int:
                               ("init", args.init), ("sweep", () if args.no_sweep else None))
             if v is not None}
     cfg = replace(cfg, **over)
+    seeds = cli.seeds(args)
+    out = outputs.prepare(args.out or Path("results") / NAME)
     dev = device.select(args.device)
     import jax.numpy as jnp
 
     from jaxbespoke import strategies
 
-    out = args.out or Path("results") / NAME
-    seeds = list(range(args.seed_base, args.seed_base + args.seeds))
     t_start = time.perf_counter()
     corpus, (train, val, _), bands, info = prepare(cfg, args.cache_dir)
     V, D = corpus.vocab_size, cfg.width

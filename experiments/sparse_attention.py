@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from jaxbespoke import cli, device, report, stats  # noqa: E402
+from jaxbespoke import cli, device, outputs, report, stats  # noqa: E402
 from jaxbespoke.sparse import MODES, TASKS, VARIANTS, SparseConfig  # noqa: E402
 
 NAME = "sparse_attention"
@@ -155,18 +155,18 @@ def plot(path: Path, res: dict) -> None:
     plt.close(fig)
 
 
-def main() -> int:
+def main(argv=None) -> int:
     p = cli.parser(NAME, __doc__.splitlines()[0], default_seeds=5)
     p.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument("--top-k", type=cli.positive_int, default=3)
-    args = p.parse_args()
+    args = p.parse_args(argv)
+    seeds = cli.seeds(args)
+    out = outputs.prepare(args.out or Path("results") / NAME)
     info = device.select(args.device)
     from jaxbespoke.sparse import run_pipeline
 
     print(device.banner(info), flush=True)
-    out = args.out or Path("results") / NAME
-    seeds = list(range(args.seed_base, args.seed_base + args.seeds))
     t0 = time.perf_counter()
     res = {"config": {}, "device": info, "seeds": seeds, "tasks": args.tasks, "timing": {},
            "rows": [], "curves": {}}
@@ -182,7 +182,8 @@ def main() -> int:
         res["curves"][task] = r["curves"]
         res["rows"] += rows_of(task, r["results"])
     res["timing"]["total_s"] = time.perf_counter() - t0
-    command = "python experiments/sparse_attention.py " + " ".join(sys.argv[1:])
+    command = "python experiments/sparse_attention.py " + " ".join(
+        sys.argv[1:] if argv is None else argv)
     md = markdown(res, command.strip())
     report.write_result(out, NAME, res, md)
     plot(out / f"{NAME}.png", res)

@@ -112,3 +112,15 @@ COMPUTE_ANALYSIS_CONFIGS = [(128, 64), (256, 128), (512, 256), (768, 512), (1024
                             (1280, 2048), (2048, 4096)]
 SCALING_SUMMARY_CONFIGS = [(128, 64), (256, 128), (512, 256), (768, 512), (1024, 1024),
                            (1280, 2048)]
+
+
+def timing_bytes(lengths, tokens: int, d: int, heads: int, hidden: int, top_k: int) -> float:
+    """Rough float32 memory of timing one attention layer at the longest length: the inputs, the
+    T x T scores and probabilities of every head, the selector's T x T logits and the gathered
+    values (x2 for XLA's temporaries), plus the weights."""
+    T = max(lengths)
+    B = max(1, tokens // T)
+    dh = d // heads
+    acts = B * T * (4 * d) + 2 * B * heads * T * T + B * T * (hidden + T) + B * T * top_k * dh
+    weights = 4 * d * d + heads * (dh * hidden + hidden * T + top_k * dh * hidden + hidden * dh)
+    return 4.0 * (2 * acts + weights)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .outputs import file_mode
+
 
 def _clean(o):
     if isinstance(o, dict):
@@ -31,9 +33,14 @@ def write_atomic(path: Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, file_mode())  # mkstemp makes 0600; give what open() would (umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_json(path: Path, obj) -> None:
@@ -118,8 +125,17 @@ def save(fig, path: Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    _plt().close(fig)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, dpi=120, format=path.suffix.lstrip(".") or "png")
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, path)  # atomic, like the text outputs
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        _plt().close(fig)
 
 
 def plot_curves(path: Path, curves: dict, *, xlabel: str, ylabel: str, title: str,

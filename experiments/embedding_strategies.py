@@ -353,7 +353,7 @@ def markdown(cfg, info, rows, dev, seeds, runtime_s, argv, names) -> str:
 def check_combinable(runs: list, paths) -> None:
     """Only runs of the same corpus, vocabulary and training setup may be combined (they may
     differ in init, strategies and budgets); ConfigError naming the file and what differs."""
-    need = ("seeds", "rows", "config", "corpus")
+    need = ("seeds", "rows", "config")
     for run, path in zip(runs, paths):
         if not isinstance(run, dict) or any(k not in run for k in need):
             raise ConfigError(f"--combine {path}: not an {NAME}.json result (needs "
@@ -364,11 +364,12 @@ def check_combinable(runs: list, paths) -> None:
                            ("config", tuple(k for k in first["config"]
                                             if k not in ("init", "strategies", "budgets",
                                                          "sweep", "sweep_budget")))):
-            diff = [k for k in keys if first[part].get(k) != run[part].get(k)]
+            a, b = first.get(part, {}), run.get(part, {})
+            diff = [k for k in keys if a.get(k) != b.get(k)]
             if diff:
                 k = diff[0]
                 raise ConfigError(f"--combine: {path} and {p0} differ in {part} {k} "
-                                  f"({run[part].get(k)!r} vs {first[part].get(k)!r}); only runs "
+                                  f"({b.get(k)!r} vs {a.get(k)!r}); only runs "
                                   "on the same corpus, vocabulary and setup can be combined")
 
 

@@ -68,6 +68,8 @@ class PooledConfig:
         if self.epochs * self.steps_per_epoch > 2**31 - 1:  # before eval_epochs lists them
             raise ConfigError(f"{self.epochs} epochs x {self.steps_per_epoch} steps per epoch "
                               "exceeds the int32 step counter (2**31 - 1)")
+        check_memory(memory_estimate(self, 1), f"one seed of V={self.vocab_size}, "
+                     f"D={self.embed_dim}, N={self.corpus_size}")
 
     @property
     def eval_epochs(self) -> tuple[int, ...]:

@@ -143,3 +143,36 @@ def plot_curves(path: Path, curves: dict, *, xlabel: str, ylabel: str, title: st
     fig, ax = _plt().subplots(figsize=(7, 4.2))
     curves_on(ax, curves, xlabel=xlabel, ylabel=ylabel, title=title, hlines=hlines, points=points)
     save(fig, path)
+
+
+def write_diverged(out: Path, name: str, base: dict, err, owned=()) -> list[str]:
+    """A diverged run's outputs, kept consistent: NAME.json (status 'diverged', where, the
+    diverging model's partial history and every model that finished before it) and NAME.md
+    saying so; any other file in `owned` left by an earlier run is removed, so the folder never
+    mixes this run with an older one. Returns the names written."""
+    completed = getattr(err, "completed", None) or {}
+    models = completed.get("models", {}) if isinstance(completed, dict) else {}
+    partial = err.partial.arrays() if getattr(err, "partial", None) is not None else None
+    doc = dict(base, status="diverged",
+               diverged={"message": str(err), "epoch": err.epoch + 1, "seeds": err.seeds},
+               completed_models=models, timing=completed.get("timing") if models else None,
+               partial=partial)
+    write_json(Path(out) / f"{name}.json", doc)
+    lines = [f"# {name}: DIVERGED", "", f"**{err}** (exit status 1).", "",
+             "Nothing below is a result of the full run. Kept in the JSON: the diverging "
+             "model's history up to the epoch before (`partial`) and every model that finished "
+             "before it (`completed_models`).", ""]
+    for kind, m in models.items():
+        finals = {k: float(np.mean(v[:, -1])) for k, v in m.get("history", {}).items()
+                  if v is not None and np.ndim(v) == 2}
+        lines.append(f"- `{kind}` finished: " + ", ".join(f"{k} {v:.4f}" for k, v in
+                                                           finals.items()) + " (mean over seeds)")
+    if partial and partial.get("train_loss") is not None:
+        lines.append(f"- diverging model: {partial['train_loss'].shape[1]} epoch(s) completed "
+                     "before the failure")
+    write_atomic(Path(out) / f"{name}.md", "\n".join(lines) + "\n")
+    written = [f"{name}.json", f"{name}.md"]
+    from .outputs import retire
+
+    retire(out, owned, written)
+    return written

@@ -384,3 +384,66 @@ def test_written_files_respect_the_umask(umask, tmp_path):
     for name in ("a.md", "a.png"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# --------------------------------------------------------------------------- divergence
+def _tiny_trainer(evaluate, loss_limit=None, limit_metrics=()):
+    from jaxbespoke.train import Task, TrainConfig, Trainer, init_states
+
+    task = Task(sample=lambda key, data: data["x"], loss=lambda m, x: jnp.mean(m(x) ** 2),
+                evaluate=evaluate, loss_limit=loss_limit, limit_metrics=limit_metrics)
+    keys = jax.vmap(jax.random.key)(jnp.arange(2))
+    graphdef, states = init_states(lambda k: nnx.Linear(1, 1, rngs=nnx.Rngs(k)), keys)
+    tr = Trainer(graphdef, task, TrainConfig(epochs=3, steps_per_epoch=2, eval_epochs=(0, 1, 2)))
+    return tr, tr.init(states), {"x": jnp.ones((2, 4, 1))}, keys
+
+
+@pytest.mark.parametrize("value, limit, needle", [
+    (np.inf, None, "evaluated val became NaN/inf"),
+    (np.nan, None, "evaluated val became NaN/inf"),
+    (1e20, 50.0, "evaluated val blew up above 50"),
+])
+def test_every_evaluated_metric_is_checked(value, limit, needle):
+    from jaxbespoke.errors import TrainingDiverged
+
+    def evaluate(model, key, data):
+        return {"val": jnp.sum(model.kernel[...]) * 0 + 1.0, "acc": jnp.float32(0.5)}
+
+    tr, state, data, keys = _tiny_trainer(evaluate, limit, ("val",))
+    real = tr.evaluate
+
+    def wrapped(params, rest, data, keys, epoch):  # finite in epoch 1, bad from epoch 2 on
+        out = real(params, rest, data, keys, epoch)
+        if epoch >= 1:
+            out["val"] = np.full_like(out["val"], value)
+        return out
+
+    tr.evaluate = wrapped
+    with pytest.raises(TrainingDiverged, match=needle) as ex:
+        tr.fit(state, data, keys, [0, 1], progress=False, desc="m")
+    assert ex.value.epoch == 1 and ex.value.seeds == [0, 1]
+    assert ex.value.partial.eval_epochs == [0] and len(ex.value.partial.train_loss) == 2
+
+
+@pytest.mark.parametrize("env", ["bogus", "cuda"])
+def test_device_environment_that_selects_nothing_exits_2(env, tmp_path):
+    if env == "cuda" and any(d.platform == "gpu" for d in jax.devices()):
+        pytest.skip("a GPU is present")
+    proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "attention_cost.py"),
+                           "--quick", "--out", str(tmp_path)], capture_output=True, text=True,
+                          env={**os.environ, "JAX_PLATFORMS": env, "PYTHONPATH": str(ROOT)},
+                          timeout=120)
+    assert_clean_error(proc.returncode, proc.stderr, 2, f"JAX_PLATFORMS={env!r}")
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--vocab-size", "2147483647"], "needs about"),
+    (["--corpus-size", "2147483647"], "needs about"),
+    (["--epochs", "2147483647"], "int32 step counter"),
+    (["--epochs", "99999999999"], "--epochs"),
+    (["--lr", "inf"], "--lr"),
+    (["--lr", "nan"], "--lr"),
+])
+def test_convergence_refuses_what_cannot_run(argv, needle, capsys, tmp_path):
+    code, _, err = run("convergence", argv + ["--out", str(tmp_path)], capsys)
+    assert_clean_error(code, err, 2, needle)

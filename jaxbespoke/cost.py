@@ -114,6 +114,25 @@ SCALING_SUMMARY_CONFIGS = [(128, 64), (256, 128), (512, 256), (768, 512), (1024,
                            (1280, 2048)]
 
 
+def attention_memory(T: int, H: int, B: int = 8, top_k: int = 32, bytes_per: int = 4) -> dict:
+    """Bytes of one layer's per-head score tensors, the original's way and counted consistently.
+    full = B H T^2 (the attention matrix); original_sparse = B H T k (the original's 'sparse
+    memory': only the chosen keys); selector_logits = B H T^2: each replaced head's selector
+    emits T logits per query before its top-k, as large as the attention matrix."""
+    return {"full": B * H * T * T * bytes_per, "original_sparse": B * H * T * top_k * bytes_per,
+            "selector_logits": B * H * T * T * bytes_per}
+
+
+# gpt4_scale_analysis.py's table (spec 3.5): (name, d_model, heads, layers, context); batch 8,
+# top-k 32, hidden 512, half of the heads replaced.
+GPT4_SCALE_MODELS = [("GPT-2 Small", 768, 12, 12, 1024), ("GPT-2 Medium", 1024, 16, 24, 1024),
+                     ("GPT-2 Large", 1280, 20, 36, 1024), ("GPT-2 XL", 1600, 25, 48, 1024),
+                     ("GPT-3 Small", 2048, 32, 24, 2048), ("GPT-3 Medium", 2560, 40, 32, 2048),
+                     ("GPT-3 Large", 4096, 64, 48, 2048), ("GPT-3", 12288, 96, 96, 2048),
+                     ("GPT-4 (est.)", 16384, 128, 120, 8192),
+                     ("GPT-4 Turbo", 16384, 128, 120, 128000)]
+
+
 def timing_bytes(lengths, tokens: int, d: int, heads: int, hidden: int, top_k: int) -> float:
     """Rough float32 memory of timing one attention layer at the longest length: the inputs, the
     T x T scores and probabilities of every head, the selector's T x T logits and the gathered

@@ -1,12 +1,12 @@
 """Protocols of the original experiments: a frozen config plus the Task the engine trains.
 
-`run_pooled` is the 50-epoch comparison (spec section 1): i.i.d. Zipf corpus, a contiguous
+`run_pooled` is the original's 50-epoch comparison: i.i.d. Zipf corpus, a contiguous
 train/val split, frequency tiers from the whole corpus (validation included, as in the original),
 and the pooled next-token model with a standard or a bespoke embedding.
 
 Both models of a seed share its corpus, tiers, training batches and validation batches (common
-random numbers), so the paired difference isolates the embedding; the original trained them on
-different draws, which only adds noise.
+random numbers), so the paired difference isolates the embedding. The original trained them on
+different draws; `streams="unpaired"` reproduces that design, to judge its single reported draws.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from . import corpus, stats, tiers
+from . import corpus, tiers
 from .embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding, param_count
 from .errors import ConfigError, TrainingDiverged, check_memory, check_positive
 from .models import PooledNextToken, cross_entropy
@@ -157,9 +157,27 @@ def build_data(cfg: PooledConfig, seeds: list[int]):
             "logp_V": jnp.asarray(np.broadcast_to(logp, (len(seeds), cfg.vocab_size)))}, tier_list
 
 
+KINDS = ("standard", "bespoke")
+
+
+def stream_keys(train_keys, kind: str, streams: str):
+    """Batch/validation stream of one model kind. 'paired': every kind reads the same stream
+    (common random numbers: our design for measuring the effect). 'unpaired': the bespoke model
+    reads its own stream, as in the original, which trained the two models one after the other
+    from one global RNG (the standard model keeps the paired stream, so its run is shared)."""
+    if streams not in ("paired", "unpaired"):
+        raise ConfigError(f"unknown streams {streams!r}; expected 'paired' or 'unpaired'")
+    if streams == "paired" or kind == "standard":
+        return train_keys
+    return jax.vmap(lambda k: jax.random.fold_in(k, 1000 + KINDS.index(kind)))(train_keys)
+
+
 def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
-               kinds=("standard", "bespoke")) -> dict:
-    """Train each model kind on every seed; returns per-seed arrays and timings."""
+               kinds=KINDS, streams: str = "paired") -> dict:
+    """Train each model kind on every seed; returns per-seed arrays and timings.
+
+    Model kind k of seed s starts from init key fold_in(seed, 10 + index of k in KINDS), whatever
+    subset `kinds` is, so a bespoke-only rerun has the same initial weights as the paired one."""
     if not seeds:
         raise ConfigError("need at least one seed")
     check_memory(memory_estimate(cfg, len(seeds)),
@@ -175,19 +193,23 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
                        optim=OptimConfig("adam", lr=cfg.lr), eval_epochs=cfg.eval_epochs,
                        skip_absent_groups=cfg.skip_absent_tiers)
     out = {"tiers": tier_list, "models": {}, "timing": {}}
-    for i, kind in enumerate(kinds):
+    for kind in kinds:
+        if kind not in KINDS:
+            raise ConfigError(f"unknown model kind {kind!r}")
+        i = KINDS.index(kind)
         init_keys = jax.vmap(lambda k: jax.random.fold_in(k, 10 + i))(keys)
+        kind_keys = stream_keys(train_keys, kind, streams)
         graphdef, states = init_states(
             lambda k, tv, rv: make_model(cfg, kind, k, tv, rv), init_keys, tier_SV, rows_SV)
         model0 = nnx.merge(graphdef, jax.tree.map(lambda x: x[0], states))
         trainer = Trainer(graphdef, task, tcfg, group_of=model0.group_of)
         state = trainer.init(states)
         t0 = time.perf_counter()
-        compile_s = trainer.compile(state, data, train_keys)
+        compile_s = trainer.compile(state, data, kind_keys)
         t1 = time.perf_counter()
         try:
-            state, hist = trainer.fit(state, data, train_keys, seeds, progress=progress,
-                                      desc=kind)
+            state, hist = trainer.fit(state, data, kind_keys, seeds, progress=progress,
+                                      desc=kind if streams == "paired" else f"{kind} ({streams})")
         except TrainingDiverged as e:
             e.completed = out  # the models that finished before this one, kept for the report
             raise
@@ -198,14 +220,6 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
         out["timing"][kind] = {"compile_s": compile_s, "run_s": run_s,
                                "total_s": time.perf_counter() - t0}
     return out
-
-
-def floor(cfg: PooledConfig) -> dict:
-    p = corpus.zipf_probs(cfg.vocab_size, cfg.zipf)
-    sd = stats.surprisal_sd(p)
-    n = cfg.batch * cfg.val_batches
-    return {"entropy": stats.entropy(p), "surprisal_sd": sd, "original_estimator_targets": n,
-            "original_estimator_se": sd / np.sqrt(n)}
 
 
 def config_dict(cfg: PooledConfig) -> dict:

@@ -80,16 +80,20 @@ def _plt():
 
 def curves_on(ax, curves: dict, *, xlabel: str, ylabel: str, title: str,
               hlines: dict | None = None, points: dict | None = None) -> None:
-    """curves: label -> (x, values_SX); draws the seed mean and a 95% t-band."""
-    from scipy import stats as sps
+    """curves: label -> (x, values_SX); draws the seed mean and, with 4 or more seeds, a 95%
+    bootstrap percentile band of the mean (it never leaves the range of the seeds' values)."""
+    from .stats import MIN_INTERVAL_N, bootstrap_mean_interval
 
     for label, (x, v) in curves.items():
         v = np.asarray(v, np.float64)
         m = v.mean(0)
         ax.plot(x, m, label=label)
-        if v.shape[0] > 1:
-            half = sps.t.ppf(0.975, v.shape[0] - 1) * v.std(0, ddof=1) / math.sqrt(v.shape[0])
-            ax.fill_between(x, m - half, m + half, alpha=0.25)
+        if v.shape[0] >= MIN_INTERVAL_N:
+            band = np.array([bootstrap_mean_interval(v[:, j], n_boot=2000)
+                             for j in range(v.shape[1])])
+            ax.fill_between(x, band[:, 0], band[:, 1], alpha=0.25)
+        elif v.shape[0] > 1:
+            ax.plot(np.broadcast_to(x, v.shape).T, v.T, lw=0.6, alpha=0.5, color="gray")
     for label, (x, y) in (points or {}).items():
         ax.scatter(x, y, marker="x", zorder=5, label=label)
     for label, y in (hlines or {}).items():

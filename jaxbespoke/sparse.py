@@ -329,6 +329,36 @@ def selector_task(mode: str) -> Task:
     return Task(sample=lambda key, d: (d["q"], d["top1"]), loss=loss, evaluate=_empty_eval)
 
 
+def _tolist(tree):
+    return jax.tree.map(lambda a: [float(x) for x in a], tree)
+
+
+def train_batch_loss(cfg: SparseConfig, gpt: GPT, key, data):
+    """The trained GPT's loss on one fresh training batch: the original's logged 'step 300 loss'
+    is one minibatch's loss (measured there just before the last update)."""
+    x, y = sample_batch(cfg, key, data, cfg.batch)
+    return lm_loss(gpt(x), y)
+
+
+def selector_train_metrics(sel: KeySelector, q_NTd, top1_NT, mode: str) -> dict:
+    """Full-batch training-set loss and top-1 accuracy after training (the original logs both,
+    on the training set, at its last iteration)."""
+    logits = sel(q_NTd)
+    if mode == "fixed":
+        logits = mask_future(logits)
+    logp = jax.nn.log_softmax(logits, -1)
+    return {"loss": -jnp.take_along_axis(logp, top1_NT[..., None], -1).mean(),
+            "acc": jnp.mean(jnp.argmax(logits, -1) == top1_NT)}
+
+
+def approximator_train_metrics(app: HeadApproximator, x_NTkd, y_NTd) -> dict:
+    """Full-batch training-set MSE and ||pred - y||_F / ||y||_F after training (logged so in the
+    original)."""
+    err = app(x_NTkd) - y_NTd
+    return {"mse": jnp.mean(err ** 2),
+            "rel_err": jnp.linalg.norm(err) / jnp.linalg.norm(y_NTd)}
+
+
 def approx_inputs(col: dict, top_k: int, mode: str):
     if mode == "faithful":
         return faithful_train_inputs(col["v"], top_k)
@@ -380,22 +410,30 @@ def evaluate(cfg: SparseConfig, mode: str, gpt: GPT, sel: KeySelector, app: Head
                 m["future_key_fraction"] = jnp.mean((i > future) & ok)
                 if name != "oracle_approximator":
                     m["selector_top1_acc"] = jnp.mean(i[..., 0] == top1)
+                    # the teacher's top-1 among the k chosen keys; chosen keys that are among
+                    # the teacher's own top-k (in this mode's selection), per slot
+                    hit = (i[..., :, None] == t_idx[..., None, :]) & ok[..., :, None]
+                    m["selector_topk_acc"] = jnp.mean(jnp.any((i == top1[..., None]) & ok, -1))
+                    m["topk_overlap"] = jnp.mean(jnp.any(hit, -1))
             out[name] = m
         return out
 
-    return jax.tree.map(lambda a: a.mean(0), jax.lax.map(one, keys))
+    # per eval batch (eval_batches,): the original's selector accuracy is one batch's value
+    return jax.lax.map(one, keys)
 
 
 def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
-                 progress: bool = True) -> dict:
-    """All stages for every seed (vmapped). Returns per-seed metrics, train curves and timings."""
+                 progress: bool = True, on_mode_done=None) -> dict:
+    """All stages for every seed (vmapped). Returns per-seed metrics, train curves and timings.
+    on_mode_done(partial) is called after each mode with the result so far (same layout), so a
+    long run can save what it has."""
     if not seeds:
         raise ConfigError("need at least one seed")
     for m in modes:
         check_mode(m)
     gcfg = cfg.gpt_config()
     d, T, K = gcfg.head_size, cfg.block_size, cfg.top_k
-    timing, curves, results = {}, {}, {}
+    timing, curves, results, per_batch = {}, {}, {}, {}
     t_start = time.perf_counter()
 
     data = jax.jit(jax.vmap(lambda k: make_data(cfg, k)))(_seed_keys(seeds, 1))
@@ -406,6 +444,9 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
         cfg.train_config(cfg.train_steps), data, _seed_keys(seeds, 3), seeds, progress,
         f"{cfg.task}: GPT")
 
+    gpt_train_batch_loss = [float(x) for x in jax.jit(jax.vmap(
+        lambda gs, k, dd: train_batch_loss(cfg, nnx.merge(g_gd, gs), k, dd)))(
+            g_state, _seed_keys(seeds, 10), data)]
     t0 = time.perf_counter()
     col = jax.jit(jax.vmap(lambda s, k, dd: collect(cfg, nnx.merge(g_gd, s), k, dd)))(
         g_state, _seed_keys(seeds, 4), data)
@@ -425,6 +466,12 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
             _seed_keys(seeds, 7), approx_task(), cfg.train_config(cfg.approx_iters),
             {"x": xs, "y": col["y"]}, _seed_keys(seeds, 8), seeds, progress,
             f"{cfg.task}/{mode}: approximator")
+        sel_train = _tolist(jax.jit(jax.vmap(
+            lambda ss, q, t1: selector_train_metrics(nnx.merge(s_gd, ss), q, t1, mode)))(
+                s_state, col["q"], col["top1"]))
+        app_train = _tolist(jax.jit(jax.vmap(
+            lambda as_, x, y: approximator_train_metrics(nnx.merge(a_gd, as_), x, y)))(
+                a_state, xs, col["y"]))
         del xs
         pos = jax.vmap(lambda t1: positional_keys(t1.reshape(-1, T), K, mode))(col["top1"])
         t0 = time.perf_counter()
@@ -435,8 +482,19 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
 
         out = jax.jit(jax.vmap(ev))(g_state, s_state, a_state, col["mean"], pos[0], pos[1],
                                     _seed_keys(seeds, 9), data)
-        results[mode] = jax.tree.map(lambda a: [float(x) for x in a], out)
+        results[mode] = jax.tree.map(lambda a: [float(x) for x in a.mean(1)], out)
+        per_batch[mode] = jax.tree.map(lambda a: [[float(x) for x in r] for r in a], out)
+        results[mode]["selector_train"] = sel_train
+        results[mode]["approximator_train"] = app_train
+        results[mode]["full"]["train_batch_loss"] = gpt_train_batch_loss
         timing[f"eval_{mode}"] = {"total_s": time.perf_counter() - t0}
+        timing["total_s"] = time.perf_counter() - t_start
+        if on_mode_done is not None:
+            on_mode_done(_pipeline_result(cfg, results, per_batch, curves, timing))
     timing["total_s"] = time.perf_counter() - t_start
-    return {"config": asdict(cfg), "results": results,
-            "curves": {k: v.tolist() for k, v in curves.items()}, "timing": timing}
+    return _pipeline_result(cfg, results, per_batch, curves, timing)
+
+
+def _pipeline_result(cfg, results, per_batch, curves, timing) -> dict:
+    return {"config": asdict(cfg), "results": dict(results), "per_batch": dict(per_batch),
+            "curves": {k: v.tolist() for k, v in curves.items()}, "timing": dict(timing)}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxbespoke import presets
+from jaxbespoke import floors, presets
 from jaxbespoke.embeddings import StandardEmbedding, param_count
 from jaxbespoke.encoders import EncoderConfig, EncoderLM, dropout, layer_param_count
 from jaxbespoke.errors import ConfigError
@@ -110,7 +110,7 @@ def test_copy_leak_floor_reached_without_mask_and_not_with_it():
                                         init="normal02"),
                   optim=replace(presets.get("definitive")[0].optim, lr=1e-2, cosine_t_max=None),
                   epochs=1, steps_per_epoch=200, eval_every=1, val_batches=20)
-    fl = presets.floors(run)
+    fl = floors.preset_floor(run)
     H, copy = fl["entropy"], fl["copy_floor"]
     out = presets.run_config(run, [0], variants=("faithful", "causal"), kinds=("standard",),
                              progress=False)

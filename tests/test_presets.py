@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxbespoke import presets, tiers
+from jaxbespoke import floors, presets, tiers
 from jaxbespoke.embeddings import param_count
 from jaxbespoke.errors import ConfigError
 
@@ -146,13 +146,20 @@ def test_tier_sizes_on_seeded_corpora_match_spec_typical_splits():
 
 
 def test_floors_match_spec():
-    f = presets.floors(presets.get("definitive")[0])
+    f = floors.preset_floor(presets.get("definitive")[0])
     assert f["entropy"] == pytest.approx(4.2275, abs=1e-4) and f["copy_floor"] == pytest.approx(0.132, abs=1e-3)
-    assert presets.floors(presets.get("long")[0])["copy_floor"] == pytest.approx(0.066, abs=1e-3)
-    assert presets.floors(presets.get("medium")[0], 50_000)["bag_floor"] == pytest.approx(2.497, abs=0.03)
-    assert presets.floors(presets.get("initial")[0], 50_000)["bag_floor"] == pytest.approx(2.479, abs=0.03)
-    assert presets.floors(presets.get("scaling")[0], 20_000)["label_entropy"] == pytest.approx(0.198, abs=0.02)
-    assert presets.floors(presets.get("quick")[0])["floor"] == pytest.approx(4.6052, abs=1e-4)
+    assert floors.preset_floor(presets.get("long")[0])["copy_floor"] == pytest.approx(0.066, abs=1e-3)
+    assert floors.preset_floor(presets.get("medium")[0], 50_000)["bag_floor"] == pytest.approx(2.497, abs=0.03)
+    assert floors.preset_floor(presets.get("initial")[0], 50_000)["bag_floor"] == pytest.approx(2.479, abs=0.03)
+    assert floors.preset_floor(presets.get("scaling")[0], 20_000)["label_entropy"] == pytest.approx(0.198, abs=0.02)
+    assert floors.preset_floor(presets.get("quick")[0])["floor"] == pytest.approx(4.6052, abs=1e-4)
+
+
+def test_a_mode_target_has_floor_zero_and_the_label_entropy_only_as_baseline():
+    # the window's mode is a function of the input: a perfect model scores 0
+    for name in ("scaling", "debug"):
+        f = floors.preset_floor(presets.get(name)[0], 5_000)
+        assert f["floor"] == 0.0 and f["baseline"]["value"] > 0
 
 
 def test_mode_breaks_ties_to_smallest_id():

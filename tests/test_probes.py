@@ -165,7 +165,8 @@ def assert_clean_error(code, err, status, *needles):
         assert n in err, (n, err)
 
 
-CLI_SCRIPTS = ["sparse_attention", "attention_cost", "embedding_strategies"]  # TODO convergence, replicate
+CLI_SCRIPTS = ["sparse_attention", "attention_cost", "embedding_strategies", "convergence",
+               "replicate"]
 
 
 @pytest.mark.parametrize("name", CLI_SCRIPTS)
@@ -425,6 +426,25 @@ def test_every_evaluated_metric_is_checked(value, limit, needle):
     assert ex.value.partial.eval_epochs == [0] and len(ex.value.partial.train_loss) == 2
 
 
+def test_divergence_keeps_what_finished_and_the_folder_consistent(capsys, tmp_path):
+    # an earlier run's report and plot in the folder must not survive next to a diverged JSON
+    (tmp_path / "convergence.md").write_text("# an earlier, successful run")
+    (tmp_path / "convergence.png").write_bytes(b"old plot")
+    # lr 1: the standard model (trained first) finishes, the bespoke one blows up in epoch 1
+    code, _, err = run("convergence", ["--quick", "--seeds", "2", "--lr", "1", "--no-progress",
+                                       "--out", str(tmp_path)], capsys)
+    assert code == 1 and "Traceback" not in err
+    assert "bespoke" in err and "blew up above 40.94" in err and "epoch 1" in err
+    assert len(err.strip().splitlines()) <= 3
+    d = json.loads((tmp_path / "convergence.json").read_text())
+    assert d["status"] == "diverged" and d["diverged"]["epoch"] == 1
+    std = d["completed_models"]["standard"]
+    assert np.isfinite(np.asarray(std["history"]["val_full"], float)).all()
+    assert np.asarray(std["history"]["train_loss"]).shape == (2, 3)
+    assert "DIVERGED" in (tmp_path / "convergence.md").read_text()
+    assert not (tmp_path / "convergence.png").exists()
+
+
 @pytest.mark.parametrize("env", ["bogus", "cuda"])
 def test_device_environment_that_selects_nothing_exits_2(env, tmp_path):
     if env == "cuda" and any(d.platform == "gpu" for d in jax.devices()):
@@ -447,3 +467,33 @@ def test_device_environment_that_selects_nothing_exits_2(env, tmp_path):
 def test_convergence_refuses_what_cannot_run(argv, needle, capsys, tmp_path):
     code, _, err = run("convergence", argv + ["--out", str(tmp_path)], capsys)
     assert_clean_error(code, err, 2, needle)
+
+
+def test_replicate_quick_honours_explicit_seeds():
+    assert script("replicate").parse(["--quick", "--seeds", "5"]).seeds == 5
+    assert script("replicate").parse(["--quick"]).seeds == 2
+    assert script("replicate").parse([]).seeds == 8
+
+
+def _sparse_result(path, seeds=(0, 1), tasks=("random",)):
+    path.write_text(json.dumps({"seeds": list(seeds), "results": {t: {} for t in tasks}}))
+    return str(path)
+
+
+@pytest.mark.parametrize("case, needle", [
+    ("missing", "cannot read"), ("garbage", "not valid JSON"),
+    ("seeds", "only runs of the same seeds merge"), ("twice", "is in both"),
+])
+@pytest.mark.parametrize("name, flag", [("replicate", "--sparse"),
+                                        ("sparse_attention", "--from-json")])
+def test_merging_sparse_results_refuses_bad_or_mismatched_files(name, flag, case, needle,
+                                                                 capsys, tmp_path):
+    a = _sparse_result(tmp_path / "a.json")
+    b = {"missing": str(tmp_path / "nope.json"),
+         "garbage": str((tmp_path / "g.json").write_text("{") and tmp_path / "g.json"),
+         "seeds": _sparse_result(tmp_path / "b.json", seeds=(5, 6), tasks=("copy",)),
+         "twice": _sparse_result(tmp_path / "c.json")}[case]
+    t0 = time.perf_counter()
+    code, _, err = run(name, ["--quick", flag, a, b, "--out", str(tmp_path / "o")], capsys)
+    assert_clean_error(code, err, 2, needle)
+    assert time.perf_counter() - t0 < 5  # before any training

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxbespoke import protocol, train
+from jaxbespoke import floors, protocol, train
 from jaxbespoke.errors import ConfigError, TrainingDiverged
 
 SMALL = protocol.PooledConfig(vocab_size=40, embed_dim=8, window=6, batch=4, corpus_size=2000,
@@ -61,7 +61,7 @@ def runs():
 def test_training_moves_loss_toward_the_floor(runs):
     cfg, both, _, _ = runs
     h = both["models"]["bespoke"]["history"]
-    floor = protocol.floor(cfg)["entropy"]
+    floor = floors.pooled_floor(cfg)["entropy"]
     first, last = h["val_full"][:, 0], h["val_full"][:, -1]
     assert (last < first).all() and (last - floor < 0.5 * (first - floor)).all()
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from jaxbespoke import cli, device, outputs, report, stats  # noqa: E402
-from jaxbespoke.errors import ConfigError  # noqa: E402
+from jaxbespoke.errors import ConfigError, TrainingDiverged  # noqa: E402
 
 NAME = "embedding_strategies"
 
@@ -473,8 +473,16 @@ def main(argv=None) -> int:
     for strat, frac, plan, is_sweep in jobs:
         label = (f"{strat}({plan.options.high:g},{plan.options.low:g})"
                  if strat.startswith("bespoke") else strat)
-        res = run_one(cfg, plan, bands, data, seeds, progress=not args.no_progress,
-                      desc=f"{label}@{frac:g}")
+        try:
+            res = run_one(cfg, plan, bands, data, seeds, progress=not args.no_progress,
+                          desc=f"{label}@{frac:g}")
+        except TrainingDiverged as e:  # keep the configurations that finished
+            e.completed = {"models": {f"{r['label']}@{r['budget_frac']:g}": r for r in rows}}
+            print(f"error: {e}", file=sys.stderr)
+            report.write_diverged(out, NAME, {"name": NAME, "config": asdict(cfg), "device": dev,
+                                              "seeds": seeds, "corpus": info, "argv": argv},
+                                  e, owned=(f"{NAME}.png", f"{NAME}_tiers.png"))
+            return 1
         row = summarise(strat, frac, plan, res, bands.names,
                         {"label": label, "sweep": is_sweep,
                          "multipliers": [plan.options.high, plan.options.low]})

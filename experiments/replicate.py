@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from jaxbespoke import cli, device, outputs, report
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.errors import ConfigError, TrainingDiverged
 from jaxbespoke.replication import document, runs, table
 from jaxbespoke.replication.rows import tally, tally_line
 
@@ -52,14 +52,26 @@ def main(argv: list[str] | None = None) -> int:
     ckpt = None if args.quick else runs.default_ckpt_dir(out_dir)
     t0 = time.perf_counter()
     R = {}
-    for n in names:
-        print(f"== {n}", flush=True)
-        if n == "focused":
-            R["focused"] = runs.run_focused(seeds, _quick_pooled() if args.quick else None,
-                                            progress=not args.no_progress)
-        else:
-            R.update(runs.run_preset(n, seeds, quick=args.quick, progress=not args.no_progress,
-                                     ckpt_dir=ckpt, ckpt_every=args.ckpt_every))
+    try:
+        for n in names:
+            print(f"== {n}", flush=True)
+            if n == "focused":
+                R["focused"] = runs.run_focused(seeds, _quick_pooled() if args.quick else None,
+                                                progress=not args.no_progress)
+            else:
+                R.update(runs.run_preset(n, seeds, quick=args.quick,
+                                         progress=not args.no_progress, ckpt_dir=ckpt,
+                                         ckpt_every=args.ckpt_every))
+    except TrainingDiverged as e:  # keep every preset that finished; no stale report beside it
+        print(f"error: {e}", file=sys.stderr)
+        e.completed = {"models": {k: {"final": v.get("final"), "corrected": v.get("corrected")}
+                                  for k, v in R.items()}}
+        report.write_diverged(out_dir, "replication", {"command": " ".join(
+            sys.argv[1:] if argv is None else argv), "device": info, "seeds": seeds}, e,
+            owned=("REPLICATION.md", "replication_ratios.png") + tuple(
+                f"replication_{k}.png" for k in ("definitive", "medium", "long")),
+            md_name="REPLICATION.md")
+        return 1
     for n in PARAMS_ONLY:
         if not any(k == n or k.startswith(n + "_") for k in R):
             R[n] = runs.params_only(n, seeds)

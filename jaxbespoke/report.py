@@ -149,7 +149,8 @@ def plot_curves(path: Path, curves: dict, *, xlabel: str, ylabel: str, title: st
     save(fig, path)
 
 
-def write_diverged(out: Path, name: str, base: dict, err, owned=()) -> list[str]:
+def write_diverged(out: Path, name: str, base: dict, err, owned=(),
+                   md_name: str | None = None) -> list[str]:
     """A diverged run's outputs, kept consistent: NAME.json (status 'diverged', where, the
     diverging model's partial history and every model that finished before it) and NAME.md
     saying so; any other file in `owned` left by an earlier run is removed, so the folder never
@@ -169,13 +170,14 @@ def write_diverged(out: Path, name: str, base: dict, err, owned=()) -> list[str]
     for kind, m in models.items():
         finals = {k: float(np.mean(v[:, -1])) for k, v in m.get("history", {}).items()
                   if v is not None and np.ndim(v) == 2}
-        lines.append(f"- `{kind}` finished: " + ", ".join(f"{k} {v:.4f}" for k, v in
-                                                           finals.items()) + " (mean over seeds)")
+        lines.append(f"- `{kind}` finished" + (": " + ", ".join(
+            f"{k} {v:.4f}" for k, v in finals.items()) + " (mean over seeds)" if finals else ""))
     if partial and partial.get("train_loss") is not None:
         lines.append(f"- diverging model: {partial['train_loss'].shape[1]} epoch(s) completed "
                      "before the failure")
-    write_atomic(Path(out) / f"{name}.md", "\n".join(lines) + "\n")
-    written = [f"{name}.json", f"{name}.md"]
+    md_name = md_name or f"{name}.md"
+    write_atomic(Path(out) / md_name, "\n".join(lines) + "\n")
+    written = [f"{name}.json", md_name]
     from .outputs import retire
 
     retire(out, owned, written)

@@ -497,3 +497,28 @@ def test_merging_sparse_results_refuses_bad_or_mismatched_files(name, flag, case
     code, _, err = run(name, ["--quick", flag, a, b, "--out", str(tmp_path / "o")], capsys)
     assert_clean_error(code, err, 2, needle)
     assert time.perf_counter() - t0 < 5  # before any training
+
+
+def test_replicate_divergence_keeps_finished_presets(monkeypatch, capsys, tmp_path):
+    from jaxbespoke.errors import TrainingDiverged
+
+    mod = script("replicate")
+    finished = {"final": {"standard": np.array([3.0, 3.1])},
+                "corrected": {"standard": np.array([2.9, 3.0])}}
+    monkeypatch.setattr(mod.runs, "run_focused", lambda *a, **k: finished)
+
+    def diverge(name, *a, **k):
+        raise TrainingDiverged(f"{name}: training loss became NaN/inf in epoch 3 for seed(s) [1]",
+                               epoch=2, seeds=[1], partial=History(seeds=[0, 1]))
+
+    monkeypatch.setattr(mod.runs, "run_preset", diverge)
+    (tmp_path / "REPLICATION.md").write_text("# an earlier run")
+    (tmp_path / "replication_ratios.png").write_bytes(b"old")
+    code, _, err = run("replicate", ["--quick", "--presets", "focused,quick", "--no-progress",
+                                     "--out", str(tmp_path)], capsys)
+    assert code == 1 and "Traceback" not in err and "quick: training loss" in err
+    d = json.loads((tmp_path / "replication.json").read_text())
+    assert d["status"] == "diverged" and d["diverged"]["epoch"] == 3
+    assert d["completed_models"]["focused"]["final"]["standard"] == [3.0, 3.1]
+    assert "DIVERGED" in (tmp_path / "REPLICATION.md").read_text()
+    assert not (tmp_path / "replication_ratios.png").exists()

@@ -452,6 +452,10 @@ def main(argv=None) -> int:
         raise ConfigError(f"training split has {train.size} tokens, too short for a window of "
                           f"{cfg.window}")
     S = len(seeds)
+    L, T, W = cfg.layers, cfg.window, cfg.width  # weights + AdamW + grads, a batch, an eval chunk
+    cli.check_memory(4.0 * S * (4 * (12 * L * W * W + 2 * V * W) + 2 * cfg.batch * T * (
+        L * 16 * W + 2 * V) + 3 * cfg.eval_chunk * T * V + 2 * corpus.ids.size),
+        f"{S} seeds of V={V}, width {W}, {L} layers")
     vx, vy, vm = eval_windows(val, cfg.window, cfg.eval_chunk, cfg.eval_tokens)
     data = {k: jnp.asarray(np.broadcast_to(a, (S,) + a.shape)) for k, a in
             (("train", train), ("val_x", vx), ("val_y", vy), ("val_m", vm),

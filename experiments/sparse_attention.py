@@ -255,6 +255,7 @@ def main(argv=None) -> int:
             cfg = replace(cfg, period=16, train_steps=600)
         if args.quick:
             cfg = replace(cfg, **QUICK)
+        cli.check_memory(cfg.memory_bytes(len(seeds)), f"task {task} with {len(seeds)} seeds")
 
         def save_partial(part, task=task):
             # what a long run has so far, in the final layout (modes finished, this task)

@@ -14,6 +14,7 @@ from .errors import ConfigError, check_memory, memory_bytes  # noqa: F401 (re-ex
 
 INT_MAX = 2**31 - 1     # step counters, seeds and sizes are int32 on the device
 SEED_LIMIT = 2**31      # seeds are consecutive from --seed-base and must stay below this
+MAX_SEEDS = 10_000      # seeds are vmapped together: beyond this no experiment here fits
 
 
 def _whole(text: str) -> int:
@@ -50,7 +51,11 @@ def positive_float(text: str) -> float:
 
 
 def seeds(args) -> list[int]:
-    """The run's seeds: --seed-base, --seed-base + 1, ... (--seeds of them), all below 2**31."""
+    """The run's seeds: --seed-base, --seed-base + 1, ... (--seeds of them), all below 2**31,
+    at most MAX_SEEDS (vmapped at once; more go in batches with --seed-base)."""
+    if args.seeds > MAX_SEEDS:
+        raise ConfigError(f"--seeds {args.seeds}: at most {MAX_SEEDS:,} seeds train at once "
+                          "(run more in batches with --seed-base)")
     if args.seed_base + args.seeds > SEED_LIMIT:
         raise ConfigError(f"--seed-base {args.seed_base} + --seeds {args.seeds} exceeds 2**31 "
                           f"(seeds must lie in [0, 2**31))")

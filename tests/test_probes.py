@@ -522,3 +522,20 @@ def test_replicate_divergence_keeps_finished_presets(monkeypatch, capsys, tmp_pa
     assert d["completed_models"]["focused"]["final"]["standard"] == [3.0, 3.1]
     assert "DIVERGED" in (tmp_path / "REPLICATION.md").read_text()
     assert not (tmp_path / "replication_ratios.png").exists()
+
+
+@pytest.mark.parametrize("name, argv, needle", [
+    ("sparse_attention", ["--seeds", "2000000000"], "at most 10,000 seeds"),
+    ("sparse_attention", ["--seeds", "10000"], "needs about"),
+    ("sparse_attention", ["--top-k", "1000"], "top-k 1000"),
+    ("embedding_strategies", ["--seeds", "10000"], "needs about"),
+    ("embedding_strategies", ["--epochs", "2147483647", "--steps", "2"], "int32 step counter"),
+    ("embedding_strategies", ["--text", "/nonexistent/corpus.txt"], "does not exist"),
+])
+def test_sizes_that_cannot_run_are_refused_before_training(name, argv, needle, capsys,
+                                                           tmp_path, monkeypatch):
+    from jaxbespoke import errors
+
+    monkeypatch.setattr(errors, "memory_bytes", lambda: 2**30)  # the same on every machine
+    code, _, err = run(name, ["--quick", "--no-progress", "--out", str(tmp_path)] + argv, capsys)
+    assert_clean_error(code, err, 2, needle)

@@ -13,6 +13,7 @@ from jaxbespoke import sparse
 from jaxbespoke.embeddings import param_count
 from jaxbespoke.errors import ConfigError
 from jaxbespoke.gpt import GPT, GPTConfig
+from jaxbespoke.replication import sparse_tests as ST
 from jaxbespoke.sparse import (HeadApproximator, HybridGPT, KeySelector, SparseConfig,
                                exact_topk_attention, faithful_train_inputs, gather_values,
                                positional_keys, topk_keys)
@@ -177,21 +178,31 @@ def test_quick_cli_writes_valid_json(tmp_path):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads((out / "sparse_attention.json").read_text())
-    for key in ("config", "device", "seeds", "timing", "rows"):
+    for key in ("config", "device", "seeds", "timing", "summary", "results", "per_batch",
+                "families", "figure_rows"):
         assert key in res
     assert res["seeds"] == [0, 1]
-    seen = {(r["mode"], r["variant"], r["metric"]) for r in res["rows"]}
+    assert (out / "sparse_attention.raw.json").exists()
+    seen = {(r["mode"], r["variant"], r["metric"]) for r in res["summary"]}
     for mode in sparse.MODES:
         for variant in sparse.VARIANTS:
             assert (mode, variant, "logits_rel_err") in seen
             assert (mode, variant, "kl") in seen
         assert (mode, "hybrid", "selector_top1_acc") in seen
         assert (mode, "hybrid", "future_key_fraction") in seen
-    for row in res["rows"]:
-        assert len(row["values"]) == 2 and np.isfinite(row["mean"])
-        assert row["ci95"][0] <= row["mean"] <= row["ci95"][1]
+        # every per-seed value the report needs is in the JSON
+        r = res["results"]["copy"][mode]
+        assert len(r["full"]["train_batch_loss"]) == 2
+        assert len(r["selector_train"]["acc"]) == 2 and len(r["approximator_train"]["mse"]) == 2
+        assert np.asarray(res["per_batch"]["copy"][mode]["hybrid"]["kl"]).shape == (2, 2)
+    for row in res["summary"]:
+        assert len(row["values"]) == 2 and np.isfinite(row["center"])
+        assert row["interval"] is None          # 2 seeds: values shown, no interval
         if row["mode"] == "fixed" and row["metric"] == "future_key_fraction":
             assert row["values"] == [0.0, 0.0]
+    assert {t["key"] for t in res["families"]["copy"]} <= {c.key for c in ST.FAMILY}
+    # the original's figures are on the random task, which this run did not run: no verdicts
+    assert {r["verdict"] for r in res["figure_rows"]} == {"n/a"}
     assert (out / "sparse_attention.md").exists() and (out / "sparse_attention.png").exists()
 
 

@@ -529,7 +529,6 @@ def test_replicate_divergence_keeps_finished_presets(monkeypatch, capsys, tmp_pa
     ("sparse_attention", ["--seeds", "10000"], "needs about"),
     ("sparse_attention", ["--top-k", "1000"], "top-k 1000"),
     ("embedding_strategies", ["--seeds", "10000"], "needs about"),
-    ("embedding_strategies", ["--epochs", "2147483647", "--steps", "2"], "int32 step counter"),
     ("embedding_strategies", ["--text", "/nonexistent/corpus.txt"], "does not exist"),
 ])
 def test_sizes_that_cannot_run_are_refused_before_training(name, argv, needle, capsys,
@@ -539,3 +538,10 @@ def test_sizes_that_cannot_run_are_refused_before_training(name, argv, needle, c
     monkeypatch.setattr(errors, "memory_bytes", lambda: 2**30)  # the same on every machine
     code, _, err = run(name, ["--quick", "--no-progress", "--out", str(tmp_path)] + argv, capsys)
     assert_clean_error(code, err, 2, needle)
+
+
+def test_training_longer_than_the_int32_step_counter_is_refused():
+    from jaxbespoke.train import TrainConfig
+
+    with pytest.raises(ConfigError, match="int32 step counter"):
+        TrainConfig(epochs=2**31 - 1, steps_per_epoch=2)

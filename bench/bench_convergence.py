@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jaxbespoke import device, report  # noqa: E402
+from jaxbespoke import cli, device, report  # noqa: E402
 from jaxbespoke.protocol import PooledConfig, run_pooled  # noqa: E402
 
 
@@ -30,10 +30,11 @@ def measure(cfg, n_seeds: int) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="auto", choices=device.CHOICES)
+    cli.add_scale_flags(p)
     p.add_argument("--many", type=int, default=16, help="seeds in the vmapped run")
     p.add_argument("--out", type=Path, default=Path("results/bench"))
     args = p.parse_args()
-    dev = device.select(args.device)
+    dev = device.setup(args)
     cfg = PooledConfig()
     print(device.banner(dev))
     measure(PooledConfig(epochs=1, steps_per_epoch=2), 1)     # warm imports and the allocator

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jaxbespoke import device, report  # noqa: E402
+from jaxbespoke import cli, device, report  # noqa: E402
 from jaxbespoke.protocol import PooledConfig, run_pooled  # noqa: E402
 
 
@@ -42,6 +42,7 @@ def time_jax(cfg, n_seeds: int) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="auto", choices=device.CHOICES)
+    cli.add_scale_flags(p)
     p.add_argument("--many", type=int, default=16, help="seeds in the many-seed runs")
     p.add_argument("--torch-threads", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("results/bench"))
@@ -49,7 +50,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.torch_threads)
-    dev = device.select(args.device)
+    dev = device.setup(args)
     print(device.banner(dev))
     cfg = PooledConfig()
     warm = PooledConfig(epochs=1, steps_per_epoch=2)

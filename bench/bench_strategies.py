@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
 import numpy as np  # noqa: E402
 
 import embedding_strategies as E  # noqa: E402
-from jaxbespoke import device, report, strategies  # noqa: E402
+from jaxbespoke import cli, device, report, strategies  # noqa: E402
 
 COMPACT = ("bespoke_compact", "adaptive", "mixed")
 LIMIT = 1.5
@@ -33,13 +33,14 @@ LIMIT = 1.5
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="auto", choices=device.CHOICES)
+    cli.add_scale_flags(p)
     p.add_argument("--budget", type=float, default=1.0, help="fraction of the standard V x D table")
     p.add_argument("--steps", type=int, default=40, help="training steps per timing")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seeds", type=int, default=1, help="vmapped seeds per step")
     p.add_argument("--out", type=Path, default=Path("results/bench"))
     args = p.parse_args()
-    dev = device.select(args.device)
+    dev = device.setup(args)
     import jax
     import jax.numpy as jnp
     from flax import nnx

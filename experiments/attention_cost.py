@@ -272,8 +272,8 @@ def main(argv=None) -> int:
         raise ConfigError(f"width {args.d} is not divisible by {args.heads} heads")
     cli.apply_quick(args, p, argv, max_len=128, repeats=2, warmup=1, tokens=256)
     cli.seeds(args)  # the shared flags are validated even where no seed is used
-    out = outputs.prepare(args.out or Path("results") / NAME)
-    info = device.select(args.device)
+    info = device.setup(args)
+    out = outputs.prepare(args.out or Path("results") / NAME)  # before any compute
     print(device.banner(info), flush=True)
     t0 = time.perf_counter()
     macs = mac_tables(args)

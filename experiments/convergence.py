@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = build_config(args)
     seeds = cli.seeds(args)
+    dev = device.setup(args)
     out = outputs.prepare(args.out or Path("results") / NAME)  # before any compute
-    dev = device.select(args.device)
     cmd = " ".join(["python experiments/convergence.py"] + (sys.argv[1:] if argv is None else argv))
     print(device.banner(dev))
     print(f"Config: V={cfg.vocab_size}, D={cfg.embed_dim}, T={cfg.window}, B={cfg.batch}, "

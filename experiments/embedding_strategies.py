@@ -439,8 +439,8 @@ def main(argv=None) -> int:
             if v is not None}
     cfg = replace(cfg, **over)
     seeds = cli.seeds(args)
-    out = outputs.prepare(args.out or Path("results") / NAME)
-    dev = device.select(args.device)
+    dev = device.setup(args)
+    out = outputs.prepare(args.out or Path("results") / NAME)  # before any compute
     import jax.numpy as jnp
 
     from jaxbespoke import strategies

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from jaxbespoke import cli, device, outputs, report
+from jaxbespoke import cli, device, outputs, parallel, report
 from jaxbespoke.errors import ConfigError, TrainingDiverged
 from jaxbespoke.replication import document, runs, table
 from jaxbespoke.replication.rows import tally, tally_line
@@ -45,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"unknown preset {bad[0] if bad else '(none)'!r}; valid presets: "
                           f"{', '.join(ALL)}")
     seeds = cli.seeds(args)
+    info = device.setup(args)
     out_dir = outputs.prepare(args.out or Path("results") / NAME)  # before any compute
     sparse = _sparse(args.sparse)                                   # a bad file fails now
-    info = device.select(args.device)
     print(device.banner(info), flush=True)
     ckpt = None if args.quick else runs.default_ckpt_dir(out_dir)
     t0 = time.perf_counter()
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
            "runtime_s": runtime, "tally": tally(rows), "rows": rows, "timing": tim,
            "sparse_inputs": [str(p) for p in args.sparse or []],
            "final_losses": document.final_losses(R), "quick": args.quick}
-    doc["plots"] = document.plots(out_dir, R, rows)
+    doc["plots"] = document.plots(out_dir, R, rows) if parallel.is_writer() else []
     report.write_json(out_dir / "replication.json", doc)
     report.write_atomic(out_dir / "REPLICATION.md", document.markdown(doc))
     print(f"{tally_line(rows)}; wrote {out_dir}/REPLICATION.md in {runtime:.0f} s")

@@ -238,11 +238,12 @@ def main(argv=None) -> int:
                    help="rebuild the report from saved results (one JSON per task, or one)")
     args = p.parse_args(argv)
     seeds = cli.seeds(args)
-    out = outputs.prepare(args.out or Path("results") / NAME)
+    out = args.out or Path("results") / NAME
     if args.from_json:
-        print(from_json(args.from_json, out))
+        print(from_json(args.from_json, outputs.prepare(out)))
         return 0
-    info = device.select(args.device)
+    info = device.setup(args)
+    out = outputs.prepare(out)  # before any compute
     from jaxbespoke.sparse import run_pipeline
 
     print(device.banner(info), flush=True)

@@ -122,7 +122,27 @@ def parser(name: str, description: str, default_seeds: int = 16) -> argparse.Arg
     p.add_argument("--out", type=Path, default=None, help=f"output folder (default results/{name})")
     p.add_argument("--quick", action="store_true", help="tiny smoke configuration (seconds)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_scale_flags(p)
     return p
+
+
+def add_scale_flags(p: argparse.ArgumentParser) -> None:
+    """Devices, processes and the compilation cache (read by device.setup)."""
+    g = p.add_argument_group("devices and hosts")
+    g.add_argument("--devices", type=positive_int, default=None,
+                   help="seeds are split over this many local devices (default: all; on CPU, "
+                        "--device cpu --devices N makes N CPU devices)")
+    g.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                   help="several processes: process 0's address (or JAX_COORDINATOR_ADDRESS; "
+                        "SLURM and Open MPI are detected without flags)")
+    g.add_argument("--num-processes", type=positive_int, default=None,
+                   help="several processes: how many (or JAX_NUM_PROCESSES)")
+    g.add_argument("--process-id", type=int, default=None,
+                   help="several processes: this one's index, 0 writes the results "
+                        "(or JAX_PROCESS_ID)")
+    g.add_argument("--no-compile-cache", action="store_true",
+                   help="do not use JAX's persistent compilation cache (or set "
+                        "JAXBESPOKE_COMPILE_CACHE=0; a folder there moves the cache)")
 
 
 def run_main(main) -> None:

@@ -46,6 +46,44 @@ def select(name: str = "auto") -> dict:
     return describe(dev)
 
 
+def setup(args) -> dict:
+    """What every entry point does first, from the shared flags (cli.parser): the compilation
+    cache, joining other processes, the device count, then select(args.device). Must run before
+    the first JAX computation. Returns select's description plus how args.seeds seeds are laid
+    out over devices and processes (for the banner and the result JSON)."""
+    from . import compile_cache, parallel
+
+    flag = lambda name, default=None: getattr(args, name, default)  # noqa: E731
+    settings = parallel.distributed_settings(flag("coordinator"), flag("num_processes"),
+                                             flag("process_id"))
+    cache = compile_cache.enable(compile_cache.resolve(flag("no_compile_cache", False)))
+    if flag("devices") and flag("device", "auto") in ("auto", "cpu"):
+        _cpu_device_count(flag("devices"))
+    parallel.initialize(settings)
+    info = select(flag("device", "auto"))
+    parallel.configure(flag("devices"))
+    base = flag("seed_base", 0) or 0
+    seeds = list(range(base, base + (flag("seeds", 1) or 1)))
+    split = parallel.split(len(seeds))
+    import jax
+
+    info.update(processes=jax.process_count(), process_id=jax.process_index(),
+                seed_split=split.describe(seeds),
+                compile_cache=None if cache is None else str(cache))
+    return info
+
+
+def _cpu_device_count(n: int) -> None:
+    """Give the CPU backend n devices, unless it already started or the user fixed the count."""
+    import jax
+    from jax._src import xla_bridge
+
+    if (xla_bridge.backends_are_initialized() or jax.config.jax_num_cpu_devices > 0
+            or "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", "")):
+        return
+    jax.config.update("jax_num_cpu_devices", n)
+
+
 def describe(dev=None) -> dict:
     import jax
 
@@ -60,5 +98,10 @@ def describe(dev=None) -> dict:
 
 
 def banner(info: dict) -> str:
-    return (f"JAX {info['jax']} on {info['backend']} ({info['device']}, "
-            f"{info['count']} device{'s' if info['count'] != 1 else ''})")
+    out = (f"JAX {info['jax']} on {info['backend']} ({info['device']}, "
+           f"{info['count']} device{'s' if info['count'] != 1 else ''})")
+    if info.get("seed_split"):
+        from .parallel import summary
+
+        out += f"; {summary(info['seed_split'])}"
+    return out

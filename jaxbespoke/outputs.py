@@ -1,6 +1,6 @@
 """Output folders: checked before any compute, locked against a second run, kept consistent.
 
-`prepare(out)` runs straight after the flags are parsed: it creates the folder, proves it is
+`prepare(out)` runs straight after device.setup (before any compute): it creates the folder, proves it is
 writable, and takes an exclusive lock (a `.jaxbespoke.lock` file, flock'ed for the life of the
 process: a killed run leaves no stale lock). A second run on the same folder is refused at once
 with a ConfigError naming the holder. `retire(out, owned, written)` removes an experiment's older
@@ -34,6 +34,10 @@ def file_mode() -> int:
 def prepare(out, *, flag: str = "--out", lock: bool = True) -> Path:
     """Create `out`, check that files can be written there, and lock it; ConfigError if not."""
     out = Path(out)
+    from .parallel import is_writer
+
+    if not is_writer():  # in a run of several processes only process 0 writes (and locks)
+        return out
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{flag} {out} is an existing file, not a folder")
     try:

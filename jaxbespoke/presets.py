@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from . import corpus, init as init_lib, tiers
+from . import corpus, init as init_lib, parallel, tiers
 from .embeddings import (BespokeEmbedding, BespokeSpec, HashedSharedEmbedding, StandardEmbedding,
                          bespoke_param_formula, param_count)
 from .encoders import EncoderConfig, EncoderLM, layer_norm
@@ -465,6 +465,7 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
            "tier_mass": [list(t.mass()) for t in tl] if run.zipf is not None else None,
            "capacities": list(caps), "steps": tcfg.epochs * tcfg.steps_per_epoch,
            "full_steps": run.steps, "short": short is not None, "models": {},
+           "seed_split": parallel.split(len(seeds)).describe(list(seeds)),
            "data_s": time.perf_counter() - t_data}
     for variant in variants:
         if variant not in ("faithful", "causal"):

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from . import corpus, tiers
+from . import corpus, parallel, tiers
 from .embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding, param_count
 from .errors import ConfigError, TrainingDiverged, check_memory, check_positive
 from .models import PooledNextToken, cross_entropy
@@ -192,7 +192,8 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
     tcfg = TrainConfig(epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
                        optim=OptimConfig("adam", lr=cfg.lr), eval_epochs=cfg.eval_epochs,
                        skip_absent_groups=cfg.skip_absent_tiers)
-    out = {"tiers": tier_list, "models": {}, "timing": {}}
+    out = {"tiers": tier_list, "models": {}, "timing": {},
+           "seed_split": parallel.split(len(seeds)).describe(seeds)}
     for kind in kinds:
         if kind not in KINDS:
             raise ConfigError(f"unknown model kind {kind!r}")

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .outputs import file_mode
+from .parallel import is_writer
 
 
 def _clean(o):
@@ -29,7 +30,10 @@ def _clean(o):
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename: an interrupted run never leaves half a file."""
+    """Write via a temporary file and rename: an interrupted run never leaves half a file.
+    In a run of several processes only process 0 writes."""
+    if not is_writer():
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -126,6 +130,9 @@ def strips_on(ax, groups: dict, *, ylabel: str, title: str, marks: dict | None =
 
 
 def save(fig, path: Path) -> None:
+    if not is_writer():
+        _plt().close(fig)
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
@@ -178,7 +185,8 @@ def write_diverged(out: Path, name: str, base: dict, err, owned=(),
     md_name = md_name or f"{name}.md"
     write_atomic(Path(out) / md_name, "\n".join(lines) + "\n")
     written = [f"{name}.json", md_name]
-    from .outputs import retire
+    if is_writer():
+        from .outputs import retire
 
-    retire(out, owned, written)
+        retire(out, owned, written)
     return written

@@ -2,7 +2,8 @@
 
 A training step is a pure jitted function of (params, opt_state, key, data). An epoch is one
 `lax.scan` over its steps; seeds are a leading axis that `jax.vmap` maps over, so one compiled
-program trains every seed at once. Epochs are driven from Python one at a time: that gives a
+program trains every seed at once (with several devices or hosts, each runs its own block of
+seeds: see parallel.py). Epochs are driven from Python one at a time: that gives a
 progress bar, a NaN check that names the epoch and seed, and a natural checkpoint boundary, at the
 cost of one dispatch per epoch.
 
@@ -22,6 +23,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from . import parallel
 from .errors import ConfigError, TrainingDiverged, check_positive
 
 
@@ -192,8 +194,19 @@ class Trainer:
                     lambda p, _: group_of(_path_names(p)), tree)
         self._labels_fn = labels_fn  # the groups themselves are read off the first params seen
         self._tx = None
-        self._epoch = jax.jit(jax.vmap(self._epoch_one, in_axes=(0, 0, 0, 0, 0, None)))
-        self._eval = jax.jit(jax.vmap(self._eval_one, in_axes=(0, 0, 0, 0, None)))
+        self._split = None
+        self._programs(parallel.split(1))
+
+    def _programs(self, split: parallel.SeedSplit) -> parallel.SeedSplit:
+        """The jitted epoch and evaluation for a seed layout: vmapped over seeds, and with
+        several devices each device maps its own block of seeds (parallel.SeedSplit.map)."""
+        if split != self._split:
+            self._split = split
+            self._epoch = jax.jit(split.map(
+                jax.vmap(self._epoch_one, in_axes=(0, 0, 0, 0, 0, None)), 5, 1))
+            self._eval = jax.jit(split.map(
+                jax.vmap(self._eval_one, in_axes=(0, 0, 0, 0, None)), 4, 1))
+        return split
 
     # -- state
     def tx(self, params):
@@ -240,19 +253,27 @@ class Trainer:
         return self.task.evaluate(nnx.merge(self.graphdef, params, rest), k, data)
 
     # -- driver
+    # Arguments and results of the driver are seed-major and unpadded, whatever the devices:
+    # placing them on the mesh and gathering them back happens here (parallel.SeedSplit).
     def compile(self, state, data, keys) -> float:
         """Compile the epoch and the evaluation ahead of time; returns the seconds it took, so
         that compilation and running are timed separately."""
-        params, rest, opt = state
+        split = self._programs(parallel.split(_n_seeds(keys)))
+        params, rest, opt = split.abstract(state)
+        data_, keys_ = split.abstract((data, keys))
         t0 = time.perf_counter()
         e = jnp.int32(0)
-        self._epoch = self._epoch.lower(params, rest, opt, data, keys, e).compile()
-        self._eval = self._eval.lower(params, rest, data, keys, e).compile()
+        self._epoch = self._epoch.lower(params, rest, opt, data_, keys_, e).compile()
+        self._eval = self._eval.lower(params, rest, data_, keys_, e).compile()
         return time.perf_counter() - t0
 
     def evaluate(self, params, rest, data, keys, epoch: int) -> dict:
+        split = self._programs(parallel.split(_n_seeds(keys)))
+        return self._evaluate(split, *split.put((params, rest, data, keys)), epoch)
+
+    def _evaluate(self, split, params, rest, data, keys, epoch: int) -> dict:
         out = self._eval(params, rest, data, keys, jnp.int32(epoch))
-        return {k: np.asarray(v) for k, v in out.items()}
+        return {k: split.host(v) for k, v in out.items()}
 
     def fit(self, state, data, keys, seeds: list[int], *, history: History | None = None,
             start_epoch: int = 0, progress: bool = True, desc: str = "train",
@@ -261,20 +282,22 @@ class Trainer:
         on the first epoch whose loss is not finite for some seed."""
         from tqdm.auto import tqdm
 
-        params, rest, opt = state
+        split = self._programs(parallel.split(len(seeds)))
+        params, rest, opt = split.put(state)
+        data, keys = split.put((data, keys))
         history = history or History(seeds=list(seeds))
-        bar = tqdm(range(start_epoch, self.cfg.epochs), desc=desc, disable=not progress,
-                   leave=False, unit="epoch")
+        bar = tqdm(range(start_epoch, self.cfg.epochs), desc=desc,
+                   disable=not progress or not parallel.is_writer(), leave=False, unit="epoch")
         limit = self.task.loss_limit
         for epoch in bar:
             params, opt, losses_SK = self._epoch(params, rest, opt, data, keys, jnp.int32(epoch))
-            losses_SK = np.asarray(losses_SK)
+            losses_SK = split.host(losses_SK)
             _check_finite(f"{desc}: training loss", losses_SK, epoch, seeds, history)
             _check_finite(f"{desc}: mean training loss", losses_SK.mean(axis=1), epoch, seeds,
                           history, limit)
             history.train_loss.append(losses_SK.mean(axis=1))
             if epoch in self.cfg.eval_epochs:
-                metrics = self.evaluate(params, rest, data, keys, epoch)
+                metrics = self._evaluate(split, params, rest, data, keys, epoch)
                 for k, v in metrics.items():
                     _check_finite(f"{desc}: evaluated {k}", v, epoch, seeds, history,
                                   limit if k in self.task.limit_metrics else None)
@@ -283,8 +306,12 @@ class Trainer:
                     history.evals.setdefault(k, []).append(v)
             bar.set_postfix(loss=f"{float(losses_SK.mean()):.4f}")
             if on_epoch_end is not None:
-                on_epoch_end(epoch, (params, rest, opt), history)
-        return (params, rest, opt), history
+                on_epoch_end(epoch, split.gather((params, rest, opt)), history)
+        return split.gather((params, rest, opt)), history
+
+
+def _n_seeds(keys) -> int:
+    return jax.tree.leaves(keys)[0].shape[0]
 
 
 def _check_finite(what: str, values, epoch: int, seeds, history, limit=None) -> None:

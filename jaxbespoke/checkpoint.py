@@ -83,7 +83,10 @@ class RunCheckpoint:
             self.dir.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ConfigError(f"checkpoint folder {self.dir.parent}: {e.strerror}") from None
-        outputs.acquire(self.dir.parent / f".{self.dir.name}.lock", f"checkpoint {self.dir}")
+        from .parallel import is_writer
+
+        if is_writer():  # the processes of one multi-process run share it; only process 0 locks
+            outputs.acquire(self.dir.parent / f".{self.dir.name}.lock", f"checkpoint {self.dir}")
         self.keep = keep
         self.train_s_prior = 0.0      # training seconds spent before this process (None: unknown)
         self._t_start = time.perf_counter()

@@ -411,15 +411,15 @@ def test_every_evaluated_metric_is_checked(value, limit, needle):
         return {"val": jnp.sum(model.kernel[...]) * 0 + 1.0, "acc": jnp.float32(0.5)}
 
     tr, state, data, keys = _tiny_trainer(evaluate, limit, ("val",))
-    real = tr.evaluate
+    real = tr._evaluate
 
-    def wrapped(params, rest, data, keys, epoch):  # finite in epoch 1, bad from epoch 2 on
-        out = real(params, rest, data, keys, epoch)
+    def wrapped(split, params, rest, data, keys, epoch):  # finite in epoch 1, bad from 2 on
+        out = real(split, params, rest, data, keys, epoch)
         if epoch >= 1:
             out["val"] = np.full_like(out["val"], value)
         return out
 
-    tr.evaluate = wrapped
+    tr._evaluate = wrapped
     with pytest.raises(TrainingDiverged, match=needle) as ex:
         tr.fit(state, data, keys, [0, 1], progress=False, desc="m")
     assert ex.value.epoch == 1 and ex.value.seeds == [0, 1]

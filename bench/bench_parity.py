@@ -5,19 +5,21 @@ PyTorch: the vectorised reference (`parity.torch_ref`), seeds in a Python loop, 
 thread per process (as a 2-core machine shared with other work should run it; --torch-threads
 changes it). JAX: `jaxbespoke.protocol.run_pooled`, seeds vmapped into one program; compilation
 is timed apart from running. Absolute times on a shared machine are noisy; the ratios measured in
-one run are the figures to read.
+one run are the figures to read. Next to JAX's times: its FLOP bound (XLA's FLOPs of the compiled
+step and evaluation over the matmul throughput measured in the same run).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jaxbespoke import cli, device, report  # noqa: E402
+from jaxbespoke import bench, cli, device, report  # noqa: E402
 from jaxbespoke.protocol import PooledConfig, run_pooled  # noqa: E402
 
 
@@ -36,7 +38,8 @@ def time_jax(cfg, n_seeds: int) -> dict:
     total = time.perf_counter() - t0
     return {"seeds": n_seeds, "total_s": total,
             "compile_s": sum(t["compile_s"] for t in res["timing"].values()),
-            "run_s": sum(t["run_s"] for t in res["timing"].values())}
+            "run_s": sum(t["run_s"] for t in res["timing"].values()),
+            "flops": sum(bench.training_flops(t) for t in res["timing"].values())}
 
 
 def main() -> int:
@@ -55,10 +58,15 @@ def main() -> int:
     cfg = PooledConfig()
     warm = PooledConfig(epochs=1, steps_per_epoch=2)
     time_torch(warm, 1), time_jax(warm, 1)                 # imports, allocators
+    thr = bench.matmul_throughput()
+    print(f"matmul throughput {thr['flops_per_s'] / 1e9:.1f} GFLOP/s (best of n={thr['n']})")
     rows = {"torch_1": time_torch(cfg, 1), "jax_1": time_jax(cfg, 1),
             "torch_many": time_torch(cfg, args.many), "jax_many": time_jax(cfg, args.many)}
     for k, r in rows.items():
-        extra = (f"  (compile {r['compile_s']:.2f} s + run {r['run_s']:.2f} s)"
+        if "flops" in r:
+            r["bound_s"] = bench.flop_bound(r["flops"], thr)
+        extra = (f"  (compile {r['compile_s']:.2f} s + run {r['run_s']:.2f} s; FLOP bound "
+                 f"{r['bound_s']:.3f} s, run / bound {r['run_s'] / r['bound_s']:.1f}x)"
                  if "compile_s" in r else "")
         print(f"{k:>11}: {r['seeds']:>3} seed(s) {r['total_s']:8.2f} s{extra}")
     ratios = {
@@ -72,7 +80,9 @@ def main() -> int:
         print(f"{k:>30}: {v:6.2f}x")
     report.write_json(args.out / "bench_parity.json",
                       {"device": dev, "torch_threads": args.torch_threads, "many": args.many,
-                       "rows": rows, "ratios": ratios})
+                       "rows": rows, "ratios": ratios, "matmul": thr,
+                       "load_after": os.getloadavg()})
+    print(f"load average after: {[round(x, 2) for x in os.getloadavg()]} on {os.cpu_count()} CPUs")
     return 0
 
 

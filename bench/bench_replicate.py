@@ -2,7 +2,9 @@
 D 128, B 16, T 32, dropout 0.1, AdamW + clip): ours (JAX, the engine's jitted lax.scan epoch) vs
 the PyTorch reference (torch's nn.TransformerEncoderLayer, the original's training step), timed in
 the same run on the same CPU. Wall clock and process CPU seconds are both reported: on a shared
-machine CPU seconds are the steadier yardstick. Compilation is timed separately.
+machine CPU seconds are the steadier yardstick. Compilation is timed separately. Next to the
+times: the FLOP bound of JAX's step (XLA's FLOPs of the compiled step over the matmul throughput
+measured in the same run), the floor for either side.
 
     .venv/bin/python bench/bench_replicate.py            # 200 steps each
     .venv/bin/python bench/bench_replicate.py --quick    # smoke test
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -49,7 +52,7 @@ def bench_jax(steps: int, preset: str):
     params, opt, losses = tr._epoch(params, rest, opt, data, keys, jax.numpy.int32(0))
     jax.block_until_ready(losses)
     return {"compile_s": compile_s, "wall_s": time.perf_counter() - w0, "cpu_s": cpu_s() - c0,
-            "steps": steps, "params": sum(x.size for x in jax.tree.leaves(params)),
+            "steps": steps, "step_flops": tr.flops()["step"], "params": sum(x.size for x in jax.tree.leaves(params)),
             "last_loss": float(losses[0, -1])}
 
 
@@ -104,6 +107,10 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench_replicate.json")
     args = p.parse_args()
     steps = 5 if args.quick else args.steps
+    from jaxbespoke import bench
+
+    load0 = os.getloadavg()
+    thr = bench.matmul_throughput()
     ours = bench_jax(steps, args.preset)
     refs = {int(t): bench_torch(steps, args.preset, int(t)) for t in args.torch_threads.split(",")}
     best = min(refs, key=lambda t: refs[t]["wall_s"])
@@ -115,18 +122,26 @@ def main() -> int:
            "cpu_ms_per_step": {"jax": 1e3 * ours["cpu_s"] / steps,
                                **{f"torch_{t}t": 1e3 * r["cpu_s"] / steps
                                   for t, r in refs.items()}}}
+    bound_ms = 1e3 * bench.flop_bound(ours["step_flops"], thr)
+    res["matmul"], res["flop_bound_ms_per_step"] = thr, bound_ms
+    res["load"] = {"before": load0, "after": os.getloadavg(), "cpus": os.cpu_count()}
     res["speedup_wall_vs_best_torch"] = refs[best]["wall_s"] / ours["wall_s"]
     res["speedup_cpu_vs_best_torch"] = refs[best]["cpu_s"] / ours["cpu_s"]
     res["full_run_hours_per_model"] = {k: v * full / 3.6e6 for k, v in res["ms_per_step"].items()}
     assert all(ours["params"] == r["params"] for r in refs.values())
     print(f"{args.preset} encoder training step, {steps} steps, params {ours['params']:,}")
+    print(f"  FLOP bound: {ours['step_flops'] / 1e9:.3f} GFLOP per step (XLA) at "
+          f"{thr['flops_per_s'] / 1e9:.1f} GFLOP/s = {bound_ms:.2f} ms/step")
     for k in res["ms_per_step"]:
-        print(f"  {k:9s}: {res['ms_per_step'][k]:7.1f} ms/step wall, "
+        print(f"  {k:9s}: {res['ms_per_step'][k]:7.1f} ms/step wall "
+              f"({res['ms_per_step'][k] / bound_ms:.1f}x bound), "
               f"{res['cpu_ms_per_step'][k]:7.1f} ms/step CPU, full run "
               f"{res['full_run_hours_per_model'][k]:.1f} h per model")
     print(f"  best torch ({best} thread(s)) / jax: {res['speedup_wall_vs_best_torch']:.2f}x wall, "
           f"{res['speedup_cpu_vs_best_torch']:.2f}x CPU (JAX compile {ours['compile_s']:.1f} s, "
           f"not included)")
+    print(f"  load average before {[round(x, 2) for x in load0]}, after "
+          f"{[round(x, 2) for x in os.getloadavg()]} on {os.cpu_count()} CPUs")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2) + "\n")
     return 0

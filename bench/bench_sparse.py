@@ -1,7 +1,9 @@
 """Faithful sparse-attention pipeline, one seed, compilation included: ours (JAX) vs a plain
 PyTorch re-implementation of the original script (`parity/torch_ref/sparse.run_original`), timed
-in the same run on the same machine. Wall clock and process CPU time are both reported: on a
-shared machine the CPU seconds are the steadier yardstick.
+in the same run on the same machine, torch once per thread count (--torch-threads 1,2). Wall clock
+and process CPU time are both reported: on a shared machine the CPU seconds are the steadier
+yardstick. Next to ours: the FLOP bound of each stage (XLA's FLOPs of the compiled programs over
+the matmul throughput measured in the same run); torch does the same arithmetic.
 
     .venv/bin/python bench/bench_sparse.py            # both sides
     .venv/bin/python bench/bench_sparse.py --no-torch # ours only
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -34,7 +37,8 @@ def timed(fn):
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--no-torch", action="store_true", help="time ours only")
-    p.add_argument("--torch-threads", type=int, default=2)
+    p.add_argument("--torch-threads", default="1,2",
+                   help="comma-separated torch intra-op thread counts, one torch run each")
     p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test, not a bench)")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench_sparse.json")
     args = p.parse_args()
@@ -55,27 +59,52 @@ def main() -> int:
         return {k: r["results"]["faithful"]["hybrid"][k][0]
                 for k in ("logits_rel_err", "selector_top1_acc")} | {"stages": r["timing"]}
 
-    res = {"sizes": sizes}
+    res = {"sizes": sizes, "load_before": os.getloadavg()}
     import jax
 
+    from jaxbespoke import bench
+
     res["jax"] = {"version": jax.__version__, "backend": jax.default_backend()}
+    thr = res["matmul"] = bench.matmul_throughput()
+    print(f"matmul throughput {thr['flops_per_s'] / 1e9:.1f} GFLOP/s (best of n={thr['n']})")
     out, wall, cpu = timed(ours)
     res["ours"] = {"wall_s": wall, "cpu_s": cpu, **out}
     print(f"ours (JAX, incl. import of the pipeline and compilation): {wall:.1f} s wall, "
           f"{cpu:.1f} s CPU", flush=True)
+    total_flops = 0.0
+    for name, st in out["stages"].items():
+        if not isinstance(st, dict) or "flops" not in st:
+            continue
+        f = bench.training_flops(st) if "steps" in st else st["flops"]
+        st["total_flops"], st["bound_s"] = f, bench.flop_bound(f, thr)
+        total_flops += f
+        spent = st.get("run_s", st["total_s"])
+        print(f"  {name:>22}: {spent:7.2f} s ({'run' if 'run_s' in st else 'total'}"
+              f"{', compile %.1f s' % st['compile_s'] if 'compile_s' in st else ''}), "
+              f"{f / 1e12:.3f} TFLOP, bound {st['bound_s']:.2f} s, "
+              f"{spent / st['bound_s']:.1f}x bound")
+    res["ours"]["flops"] = total_flops
+    res["ours"]["bound_s"] = bench.flop_bound(total_flops, thr)
+    print(f"  pipeline: {total_flops / 1e12:.3f} TFLOP, FLOP bound {res['ours']['bound_s']:.1f} s; "
+          f"wall {wall / res['ours']['bound_s']:.1f}x bound")
     if not args.no_torch:
         import torch
 
-        torch.set_num_threads(args.torch_threads)
         from parity.torch_ref.sparse import run_original
 
-        out, wall, cpu = timed(lambda: run_original(**sizes))
-        res["torch"] = {"wall_s": wall, "cpu_s": cpu, "threads": args.torch_threads, **out}
-        res["ratio_wall"] = res["torch"]["wall_s"] / res["ours"]["wall_s"]
-        res["ratio_cpu"] = res["torch"]["cpu_s"] / res["ours"]["cpu_s"]
-        print(f"torch re-implementation: {wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
-        print(f"speed-up of ours: {res['ratio_wall']:.2f}x wall, {res['ratio_cpu']:.2f}x CPU "
-              "(target in the issue: 20x)")
+        res["torch"] = {}
+        for n in [int(t) for t in args.torch_threads.split(",")]:
+            torch.set_num_threads(n)
+            out, wall, cpu = timed(lambda: run_original(**sizes))
+            r = res["torch"][str(n)] = {"wall_s": wall, "cpu_s": cpu, "threads": n, **out}
+            r["ratio_wall"] = r["wall_s"] / res["ours"]["wall_s"]
+            r["ratio_cpu"] = r["cpu_s"] / res["ours"]["cpu_s"]
+            print(f"torch re-implementation, {n} thread(s): {wall:.1f} s wall, {cpu:.1f} s CPU; "
+                  f"torch / ours: {r['ratio_wall']:.2f}x wall, {r['ratio_cpu']:.2f}x CPU "
+                  f"({wall / res['ours']['bound_s']:.1f}x our FLOP bound)", flush=True)
+    res["load_after"] = os.getloadavg()
+    print(f"load average before {[round(x, 2) for x in res['load_before']]}, after "
+          f"{[round(x, 2) for x in res['load_after']]} on {os.cpu_count()} CPUs")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2, default=str) + "\n")
     return 0

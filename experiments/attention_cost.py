@@ -1,12 +1,14 @@
 """Cost of top-k sparse MLP attention: MACs per component, the original's FLOP tables recomputed
-from their formulas next to a consistent count, and wall-clock time of jitted full vs hybrid
-attention layers.
+from their formulas next to a consistent count, and wall-clock time of jitted attention layers:
+exact, hybrids whose replaced heads never form QK^T, exact attention over k given keys (the floor
+of any top-k method), each next to its FLOP bound.
 
     .venv/bin/python experiments/attention_cost.py
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -85,58 +87,96 @@ def mac_tables(args) -> dict:
             "final_gpt4": gpt4, "gpt4_half": half, "mac_sweep": sweep}
 
 
-def wall_clock(args, lengths) -> list[dict]:
-    """Median seconds of jitted full vs hybrid attention layers on the same input."""
+VARIANTS = {  # key: (label, what it computes)
+    "full": ("exact", "exact causal attention in every head"),
+    "hybrid_one_head": ("hybrid, 1 head", "head 0 by selector + top-k + gather + approximator; "
+                        "its QK^T and P V are never formed"),
+    "hybrid_every_head": ("hybrid, every head", "every head replaced, no QK^T anywhere"),
+    "topk_exact_every_head": ("top-k exact, every head",
+                              "every head attends exactly to k given keys (a gather; choosing "
+                              "the keys is free): the floor of any top-k method"),
+    "overwrite_every_head": ("overwrite, every head",
+                             "every head exact, then overwritten by the hybrid (how the "
+                             "experiment's evaluation runs it; the old wall-clock figure)"),
+}
+
+
+def wall_clock(args, lengths) -> tuple[list[dict], dict]:
+    """Median seconds of jitted attention-layer variants on the same input, timed round-robin
+    (one call of each variant per round) so that load hits them alike; XLA's FLOPs per call."""
     import jax
+    import jax.numpy as jnp
     from flax import nnx
 
+    from jaxbespoke import bench
     from jaxbespoke.gpt import CausalSelfAttention, GPTConfig
-    from jaxbespoke.sparse import HeadApproximator, KeySelector, hybrid_head
+    from jaxbespoke.sparse import (HeadApproximator, KeySelector, given_keys_exact_head,
+                                   hybrid_head, sparse_layer)
 
+    thr = bench.matmul_throughput()
+    print(f"matmul throughput: {thr['flops_per_s'] / 1e9:.1f} GFLOP/s best, "
+          f"{thr['median_flops_per_s'] / 1e9:.1f} median (n {thr['n']})", flush=True)
+    H, K = args.heads, args.top_k
     out = []
     for T in lengths:
-        gcfg = GPTConfig(block_size=T, n_embd=args.d, n_head=args.heads)
+        gcfg = GPTConfig(block_size=T, n_embd=args.d, n_head=H)
         dh = gcfg.head_size
         B = max(1, args.tokens // T)
         rngs = nnx.Rngs(0)
         attn = CausalSelfAttention(gcfg, rngs=rngs)
-        sels = [KeySelector(dh, T, args.hidden, rngs=rngs) for _ in range(args.heads)]
-        apps = [HeadApproximator(dh, args.top_k, args.hidden, rngs=rngs)
-                for _ in range(args.heads)]
+        sels = [KeySelector(dh, T, args.hidden, rngs=rngs) for _ in range(H)]
+        apps = [HeadApproximator(dh, K, args.hidden, rngs=rngs) for _ in range(H)]
         x = jax.random.normal(jax.random.key(1), (B, T, args.d))
+        # given keys: k uniform causal positions per query (random, so the gather is irregular)
+        u = jax.random.uniform(jax.random.key(2), (B, T, K))
+        idx = jnp.floor(u * (jnp.arange(T)[:, None] + 1)).astype(jnp.int32)
+        ok = jnp.ones(idx.shape, bool)
 
-        def full_fn(a, x):
-            return a(x)[0]
+        def hyb(s, p, n):
+            return {h: hybrid_head(s[h], p[h], "fixed") for h in range(n)}
 
-        def hyb_fn(a, sels, apps, x, n):
-            return a(x, {h: hybrid_head(sels[h], apps[h], "fixed") for h in range(n)})[0]
-
-        fns = {"full": nnx.jit(full_fn),
-               "hybrid_one_head": nnx.jit(lambda a, s, p, x: hyb_fn(a, s, p, x, 1)),
-               "hybrid_every_head": nnx.jit(lambda a, s, p, x: hyb_fn(a, s, p, x, args.heads))}
-        row = {"T": T, "B": B}
+        fns = {
+            "full": lambda a, s, p, x, i, o: a(x)[0],
+            "hybrid_one_head": lambda a, s, p, x, i, o: sparse_layer(a, x, hyb(s, p, 1)),
+            "hybrid_every_head": lambda a, s, p, x, i, o: sparse_layer(a, x, hyb(s, p, H)),
+            "topk_exact_every_head": lambda a, s, p, x, i, o: sparse_layer(
+                a, x, {h: given_keys_exact_head(i, o) for h in range(H)}),
+            "overwrite_every_head": lambda a, s, p, x, i, o: a(x, hyb(s, p, H))[0],
+        }
+        graphdef, state = nnx.split((attn, nnx.List(sels), nnx.List(apps)))
+        call_args = (state, x, idx, ok)
+        row = {"T": T, "B": B, "flops": {}, "ms_all": {}}
+        jitted = {}
         for name, fn in fns.items():
-            call = (lambda: fn(attn, x)) if name == "full" else (lambda: fn(attn, sels, apps, x))
+            def pure(st, x, i, o, fn=fn):
+                return fn(*nnx.merge(graphdef, st), x, i, o)
+            jitted[name], row["flops"][name] = bench.compile_with_flops(pure, *call_args)
             for _ in range(args.warmup):
-                jax.block_until_ready(call())
-            ts = []
-            for _ in range(args.repeats):
-                t0 = time.perf_counter()
-                jax.block_until_ready(call())
-                ts.append(time.perf_counter() - t0)
-            row[name] = float(np.median(ts))
+                jax.block_until_ready(jitted[name](*call_args))
+        times = {name: [] for name in fns}
+        for _ in range(args.repeats):
+            for name, f in jitted.items():
+                times[name] += bench.time_calls(f, *call_args, warmup=0, repeats=1)
+        for name in fns:
+            row[name] = float(np.median(times[name]))
+            row["ms_all"][name] = [t * 1e3 for t in times[name]]
+        row["bound"] = {n: bench.flop_bound(f, thr) for n, f in row["flops"].items()}
         out.append(row)
-        print(f"T={T:5d} B={B:3d}  full {row['full'] * 1e3:8.2f} ms  one-head hybrid "
-              f"{row['hybrid_one_head'] * 1e3:8.2f} ms  every-head hybrid "
-              f"{row['hybrid_every_head'] * 1e3:8.2f} ms", flush=True)
-    return out
+        print(f"T={T:5d} B={B:3d}  " + "  ".join(
+            f"{n} {row[n] * 1e3:.2f} ms" for n in fns), flush=True)
+    return out, thr
 
 
 def crossover(rows, key):
+    """The first length from which `key` is faster than exact attention at every length measured
+    (None if it never is, or not at the longest)."""
+    first = None
     for r in rows:
         if r[key] < r["full"]:
-            return r["T"]
-    return None
+            first = first or r["T"]
+        else:
+            first = None
+    return first
 
 
 def markdown(res, command) -> str:
@@ -204,19 +244,33 @@ def markdown(res, command) -> str:
           ""]
     w = res["wall"]
     if w:
-        L += [f"## Wall clock: jitted attention layer, median of {a['repeats']} after "
-              f"{a['warmup']} warm-ups ({a['tokens']} tokens per call: B = tokens / T)", "",
-              report.md_table(["T", "B", "full ms", "hybrid 1 head ms", "ratio full/hybrid",
-                               "hybrid every head ms", "ratio full/hybrid"],
-                              [[r["T"], r["B"], f"{r['full'] * 1e3:.2f}",
-                                f"{r['hybrid_one_head'] * 1e3:.2f}",
-                                f"{r['full'] / r['hybrid_one_head']:.2f}x",
-                                f"{r['hybrid_every_head'] * 1e3:.2f}",
-                                f"{r['full'] / r['hybrid_every_head']:.2f}x"] for r in w]), "",
-              f"Wall-clock crossover: one head {crossover(w, 'hybrid_one_head') or 'none'}, "
-              f"every head {crossover(w, 'hybrid_every_head') or 'none'} in the range measured. "
-              "Timings on a shared machine are noisy; the ratios come from one run, same input.",
-              ""]
+        thr = res["matmul"]
+        keys = list(VARIANTS)
+        L += [f"## Wall clock: jitted attention layer ({a['tokens']} tokens per call: "
+              f"B = tokens / T)", "",
+              f"Median of {a['repeats']} calls after {a['warmup']} warm-ups, the variants timed "
+              "round-robin (one call of each per round) on the same input, so load hits them "
+              f"alike. Load average (1, 5, 15 min) before: {res['load']['before']}, after: "
+              f"{res['load']['after']} on {res['load']['cpus']} CPUs. Variants:", ""]
+        L += [f"- **{VARIANTS[k][0]}**: {VARIANTS[k][1]}." for k in keys] + [""]
+        L += [report.md_table(["T", "B"] + [f"{VARIANTS[k][0]} ms" for k in keys],
+                              [[r["T"], r["B"]] + [f"{r[k] * 1e3:.2f}" for k in keys]
+                               for r in w]), "",
+              "Speed-up over exact attention (exact ms / variant ms; > 1 is faster):", "",
+              report.md_table(["T"] + [VARIANTS[k][0] for k in keys[1:]],
+                              [[r["T"]] + [f"{r['full'] / r[k]:.2f}x" for k in keys[1:]]
+                               for r in w]), "",
+              "Measured crossover (first length from which the variant beats exact attention "
+              "at every longer length measured): " + "; ".join(
+                  f"{VARIANTS[k][0]}: {crossover(w, k) or 'none'}" for k in keys[1:]) + ".", "",
+              f"FLOP bound: XLA's cost-analysis FLOPs of each compiled call over this machine's "
+              f"matmul throughput measured in the same run ({thr['flops_per_s'] / 1e9:.1f} "
+              f"GFLOP/s best of a {thr['n']}x{thr['n']} product, "
+              f"{thr['median_flops_per_s'] / 1e9:.1f} median); entries are GFLOP per call and "
+              "measured / bound:", "",
+              report.md_table(["T"] + [VARIANTS[k][0] for k in keys],
+                              [[r["T"]] + [f"{r['flops'][k] / 1e9:.3g} ({r[k] / r['bound'][k]:.1f}x)"
+                                           for k in keys] for r in w]), ""]
     return "\n".join(L) + "\n"
 
 
@@ -241,8 +295,7 @@ def plot(path, res):
     w = res["wall"]
     if w:
         T = [r["T"] for r in w]
-        for key, lab in (("full", "full"), ("hybrid_one_head", "hybrid, 1 head"),
-                         ("hybrid_every_head", "hybrid, every head")):
+        for key, (lab, _) in VARIANTS.items():
             ax.loglog(T, [r[key] * 1e3 for r in w], marker="o", label=lab)
         ax.set_xlabel("sequence length T")
         ax.set_ylabel("median ms per call")
@@ -270,7 +323,7 @@ def main(argv=None) -> int:
     if args.d % args.heads:
         from jaxbespoke.errors import ConfigError
         raise ConfigError(f"width {args.d} is not divisible by {args.heads} heads")
-    cli.apply_quick(args, p, argv, max_len=128, repeats=2, warmup=1, tokens=256)
+    cli.apply_quick(args, p, argv, max_len=64, repeats=2, warmup=1, tokens=256)
     cli.seeds(args)  # the shared flags are validated even where no seed is used
     info = device.setup(args)
     out = outputs.prepare(args.out or Path("results") / NAME)  # before any compute
@@ -286,9 +339,13 @@ def main(argv=None) -> int:
     if args.top_k > min(lengths):
         from jaxbespoke.errors import ConfigError
         raise ConfigError(f"top-k {args.top_k} exceeds the shortest length {min(lengths)}")
-    wall = wall_clock(args, lengths)
+    load_before = os.getloadavg()
+    wall, matmul = wall_clock(args, lengths)
+    load = {"before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count()}
     res = {"config": vars(args) | {"out": str(out)}, "args": vars(args) | {"out": str(out)},
-           "device": info, "seeds": [], "macs": macs, "wall": wall,
+           "device": info, "seeds": [], "macs": macs, "wall": wall, "matmul": matmul,
+           "load": load,
            "timing": {"total_s": time.perf_counter() - t0}}
     command = "python experiments/attention_cost.py " + " ".join(
         sys.argv[1:] if argv is None else argv)

@@ -171,6 +171,39 @@ class BespokeEmbedding(nnx.Module):
             out_VD = out_VD.at[ids].set(emb, mode="drop")
         return out_VD
 
+    def window_mean(self, ids_BT: jax.Array) -> jax.Array:
+        """(B, D): the mean over each window (axis -1 of ids) of its tokens' embeddings.
+
+        A projection is affine, so the mean of projected rows equals the projection of the sum of
+        the tier's raw rows, plus count x bias, over T: B x d_t x D MACs per tier instead of
+        projecting every token. When the batch is wider than the (V, D) table of `lookup_all`
+        costs (long evaluation batches), that table is gathered instead; both are the same
+        function up to float rounding, and the choice is static (shapes only)."""
+        B, T = ids_BT.shape
+        proj_dims = [d for d, p in zip(self.spec.dims, self.paths) if p.proj is not None]
+        rows = self.capacity or (self.vocab_size,) * len(self.paths)
+        table_macs = sum(r * d * self.dim for r, d, p in zip(rows, self.spec.dims, self.paths)
+                         if p.proj is not None) + B * T * self.dim
+        per_tier_macs = B * sum(proj_dims) * self.dim + B * T * sum(self.spec.dims)
+        if table_macs <= per_tier_macs:
+            return self.lookup_all()[ids_BT].mean(axis=1)
+        _validate_if_concrete(ids_BT, self.vocab_size)
+        tier_BT = self.tier_V[...][ids_BT]
+        rows_BT = ids_BT if self.layout == "replica" else self.rows_V[...][ids_BT]
+        out_BD = jnp.zeros((B, self.dim), self.paths[0].table.embedding.dtype)
+        for t, path in enumerate(self.paths):
+            mine_BT = tier_BT == t
+            emb_BTd = path.table(jnp.where(mine_BT, rows_BT, 0))
+            sum_Bd = jnp.where(mine_BT[..., None], emb_BTd, 0.0).sum(axis=1)
+            if path.proj is None:
+                out_BD = out_BD + sum_Bd
+                continue
+            out_BD = out_BD + sum_Bd @ path.proj.kernel[...]
+            if path.proj.bias is not None:
+                count_B1 = mine_BT.sum(axis=1, keepdims=True).astype(out_BD.dtype)
+                out_BD = out_BD + count_B1 * path.proj.bias[...]
+        return out_BD / T
+
     def group_of(self, path) -> str:
         """Parameter group of a parameter path below this module: its tier's name or 'shared'."""
         return self.names[path[1]] if len(path) > 1 and path[0] == "paths" else "shared"

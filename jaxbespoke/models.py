@@ -14,9 +14,10 @@ from . import init as init_lib
 class PooledNextToken(nnx.Module):
     """The 50-epoch model: embedding -> mean over the window -> Linear(D -> V) logits.
 
-    The mean of per-token embeddings equals the mean of rows of the (V, D) table of all embeddings,
-    so the table is built once per call (V rows through each tier's projection instead of B*T
-    tokens): same function, cheaper full-validation passes.
+    No token is projected on its own: an embedding with a `window_mean` (the bespoke one) pools
+    each tier's raw rows and projects the pooled sums; any other embedding's window mean is the
+    mean of rows of its (V, D) table of all embeddings. Same function as pooling per-token
+    embeddings, up to float rounding.
     """
 
     def __init__(self, embed: nnx.Module, vocab_size: int, dim: int, *, rngs: nnx.Rngs,
@@ -27,9 +28,15 @@ class PooledNextToken(nnx.Module):
     def __call__(self, x_BT: jax.Array) -> jax.Array:
         V = self.head.out_features
         guards.validate_ids(x_BT, V)
-        emb_VD = self.embed.lookup_all()
-        # an id outside [0, V) pools a NaN row (fill-mode take), never another token's row
-        pooled_BD = jnp.take(emb_VD, guards.outside_negative(x_BT, V), axis=0).mean(axis=1)
+        window_mean = getattr(self.embed, "window_mean", None)
+        if window_mean is not None:
+            # a window holding an id outside [0, V) pools NaN, never another token's row
+            pooled_BD = jnp.where(guards.valid_ids(x_BT, V).all(axis=-1)[..., None],
+                                  window_mean(x_BT), jnp.nan)
+        else:
+            # an id outside [0, V) pools a NaN row (fill-mode take), never another token's row
+            pooled_BD = jnp.take(self.embed.lookup_all(), guards.outside_negative(x_BT, V),
+                                 axis=0).mean(axis=1)
         return self.head(pooled_BD)
 
     def group_of(self, path) -> str:

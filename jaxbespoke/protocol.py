@@ -219,7 +219,9 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
         out["models"][kind] = {"params": param_count(model0), "history": hist.arrays(),
                                "eval_epochs": list(hist.eval_epochs)}
         out["timing"][kind] = {"compile_s": compile_s, "run_s": run_s,
-                               "total_s": time.perf_counter() - t0}
+                               "total_s": time.perf_counter() - t0,
+                               "flops": trainer.flops(), "steps": cfg.epochs * cfg.steps_per_epoch,
+                               "evals": len(cfg.eval_epochs)}
     return out
 
 

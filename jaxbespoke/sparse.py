@@ -24,8 +24,9 @@ import jax.numpy as jnp
 from flax import nnx
 
 from . import init as init_lib
+from .bench import compile_with_flops
 from .errors import ConfigError, check_positive
-from .gpt import GPT, GPTConfig, causal_scores, lm_loss
+from .gpt import GPT, CausalSelfAttention, GPTConfig, HeadFn, causal_scores, lm_loss
 from .train import OptimConfig, Task, TrainConfig, Trainer, init_states
 
 MODES = ("faithful", "fixed")
@@ -163,6 +164,33 @@ def oracle_exact_head(top_k: int):
         idx, valid = topk_keys(teacher_probs(q, k), top_k, "fixed")
         return exact_topk_attention(q, k, v, idx, valid)
     return fn
+
+
+def given_keys_exact_head(idx_BTk, valid_BTk):
+    """Exact attention over k given keys per query: the cost floor of any top-k method (choosing
+    the keys is free here)."""
+    return lambda q, k, v, y: exact_topk_attention(q, k, v, idx_BTk, valid_BTk)
+
+
+def sparse_layer(attn: CausalSelfAttention, x_BTD: jax.Array,
+                 head_fns: dict[int, HeadFn]) -> jax.Array:
+    """One attention layer as a deployment would run it: the heads in `head_fns` never form QK^T
+    or P V (their fn is called with y=None), only the other heads attend exactly. Returns the
+    layer's output (B, T, D); equals `attn(x, head_fns)[0]` for head fns that ignore y.
+    (`CausalSelfAttention.__call__` computes every head exactly and overwrites the replaced ones,
+    because the experiment's evaluation also needs the exact outputs.)"""
+    B, T, D = x_BTD.shape
+    q, k, v = attn.qkv(x_BTD)
+    exact = [h for h in range(attn.n_head) if h not in head_fns]
+    ys = {}
+    if exact:
+        qe, ke, ve = (jnp.stack([a[:, h] for h in exact], axis=1) for a in (q, k, v))
+        y_exact = jax.nn.softmax(causal_scores(qe, ke), axis=-1) @ ve
+        ys = {h: y_exact[:, i] for i, h in enumerate(exact)}
+    for h, fn in head_fns.items():
+        ys[h] = fn(q[:, h], k[:, h], v[:, h], None)
+    y_BTD = jnp.stack([ys[h] for h in range(attn.n_head)], axis=2).reshape(B, T, D)
+    return attn.c_proj(y_BTD)
 
 
 class HybridGPT(nnx.Module):
@@ -312,7 +340,8 @@ def _fit(make_model, init_keys, task, tcfg, data, train_keys, seeds, progress, d
                                           desc=desc)
     jax.block_until_ready(params)
     timing = {"compile_s": compile_s, "run_s": time.perf_counter() - t1,
-              "total_s": time.perf_counter() - t0}
+              "total_s": time.perf_counter() - t0, "flops": trainer.flops(),
+              "steps": tcfg.epochs * tcfg.steps_per_epoch}
     return graphdef, nnx.State.merge(params, rest), hist.arrays()["train_loss"], timing
 
 
@@ -459,10 +488,12 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
         lambda gs, k, dd: train_batch_loss(cfg, nnx.merge(g_gd, gs), k, dd)))(
             g_state, _seed_keys(seeds, 10), data)]
     t0 = time.perf_counter()
-    col = jax.jit(jax.vmap(lambda s, k, dd: collect(cfg, nnx.merge(g_gd, s), k, dd)))(
-        g_state, _seed_keys(seeds, 4), data)
+    col_args = (g_state, _seed_keys(seeds, 4), data)
+    col_fn, col_flops = compile_with_flops(
+        jax.vmap(lambda s, k, dd: collect(cfg, nnx.merge(g_gd, s), k, dd)), *col_args)
+    col = col_fn(*col_args)
     jax.block_until_ready(col)
-    timing["collect"] = {"total_s": time.perf_counter() - t0}
+    timing["collect"] = {"total_s": time.perf_counter() - t0, "flops": col_flops}
 
     for mode in modes:
         s_gd, s_state, curves[f"selector_{mode}"], timing[f"selector_{mode}"] = _fit(
@@ -491,14 +522,18 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
             return evaluate(cfg, mode, nnx.merge(g_gd, gs), nnx.merge(s_gd, ss),
                             nnx.merge(a_gd, as_), mean_d, pi, pv, k, dd)
 
-        out = jax.jit(jax.vmap(ev))(g_state, s_state, a_state, col["mean"], pos[0], pos[1],
-                                    _seed_keys(seeds, 9), data)
+        ev_args = (g_state, s_state, a_state, col["mean"], pos[0], pos[1],
+                   _seed_keys(seeds, 9), data)
+        ev_fn, ev_flops = compile_with_flops(jax.vmap(ev), *ev_args)
+        out = ev_fn(*ev_args)
         results[mode] = jax.tree.map(lambda a: [float(x) for x in a.mean(1)], out)
         per_batch[mode] = jax.tree.map(lambda a: [[float(x) for x in r] for r in a], out)
         results[mode]["selector_train"] = sel_train
         results[mode]["approximator_train"] = app_train
         results[mode]["full"]["train_batch_loss"] = gpt_train_batch_loss
-        timing[f"eval_{mode}"] = {"total_s": time.perf_counter() - t0}
+        # XLA counts the body of the lax.map over eval batches once
+        timing[f"eval_{mode}"] = {"total_s": time.perf_counter() - t0,
+                                  "flops": ev_flops * cfg.eval_batches}
         timing["total_s"] = time.perf_counter() - t_start
         if on_mode_done is not None:
             on_mode_done(_pipeline_result(cfg, results, per_batch, curves, timing))

@@ -267,6 +267,18 @@ class Trainer:
         self._eval = self._eval.lower(params, rest, data_, keys_, e).compile()
         return time.perf_counter() - t0
 
+    def flops(self) -> dict:
+        """XLA's cost-analysis FLOPs of the compiled programs (after `compile`), all seeds
+        together (per device when the seeds are split over devices): 'step' is one training step
+        (XLA counts the epoch's scan body once), 'eval' one evaluation."""
+        out = {}
+        for name, prog in (("step", self._epoch), ("eval", self._eval)):
+            analysis = prog.cost_analysis() if hasattr(prog, "cost_analysis") else None
+            if isinstance(analysis, (list, tuple)):
+                analysis = analysis[0]
+            out[name] = float((analysis or {}).get("flops", float("nan")))
+        return out
+
     def evaluate(self, params, rest, data, keys, epoch: int) -> dict:
         split = self._programs(parallel.split(_n_seeds(keys)))
         return self._evaluate(split, *split.put((params, rest, data, keys)), epoch)

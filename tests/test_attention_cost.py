@@ -1,11 +1,18 @@
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import jax
+import numpy as np
 import pytest
+from flax import nnx
 
-from jaxbespoke import cost
+from jaxbespoke import bench, cost
+from jaxbespoke.gpt import CausalSelfAttention, GPTConfig
+from jaxbespoke.sparse import (HeadApproximator, KeySelector, given_keys_exact_head, hybrid_head,
+                               sparse_layer)
 from jaxbespoke.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,14 +93,17 @@ def test_bad_input():
 def test_quick_cli_writes_valid_json(tmp_path):
     out = tmp_path / "ac"
     r = subprocess.run([sys.executable, str(ROOT / "experiments/attention_cost.py"), "--quick",
-                        "--out", str(out)], capture_output=True, text=True, timeout=300)
+                        "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads((out / "attention_cost.json").read_text())
     for key in ("config", "device", "timing", "macs", "wall"):
         assert key in res
-    assert [w["T"] for w in res["wall"]] == [64, 128]
+    assert [w["T"] for w in res["wall"]] == [64]
     for w in res["wall"]:
-        assert all(w[k] > 0 for k in ("full", "hybrid_one_head", "hybrid_every_head"))
+        keys = ("full", "hybrid_one_head", "hybrid_every_head", "topk_exact_every_head",
+                "overwrite_every_head")
+        assert all(w[k] > 0 and w["flops"][k] > 0 and w["bound"][k] > 0 for k in keys)
+    assert res["matmul"]["flops_per_s"] > 0
     ratios = [r["orig_ratio"] for r in res["macs"]["scaling_summary"]]
     assert [round(x, 2) for x in ratios] == [0.18, 0.67, 2.29, 5.33, 9.85, 15.24]
     assert (out / "attention_cost.md").exists() and (out / "attention_cost.png").exists()
@@ -104,3 +114,89 @@ def test_cli_bad_input_exits_2(tmp_path):
                         "--d", "100", "--heads", "3", "--out", str(tmp_path)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "not divisible" in r.stderr
+
+
+# --------------------------------------------------------------------------- the timed layers
+B_, T_, D_, H_, HID_, K_ = 2, 64, 64, 2, 48, 3   # head size 32: every dot's shapes are distinct
+
+
+def _layer():
+    cfg = GPTConfig(block_size=T_, n_embd=D_, n_head=H_)
+    r = nnx.Rngs(0)
+    mods = (CausalSelfAttention(cfg, rngs=r),
+            nnx.List([KeySelector(cfg.head_size, T_, HID_, rngs=r) for _ in range(H_)]),
+            nnx.List([HeadApproximator(cfg.head_size, K_, HID_, rngs=r) for _ in range(H_)]))
+    x = jax.random.normal(jax.random.key(1), (B_, T_, D_))
+    return nnx.split(mods), x
+
+
+def _variant(graphdef, n, skip):
+    def f(state, x):
+        attn, sels, apps = nnx.merge(graphdef, state)
+        fns = {h: hybrid_head(sels[h], apps[h], "fixed") for h in range(n)}
+        return sparse_layer(attn, x, fns) if skip else attn(x, fns)[0]
+    return f
+
+
+def _attention_dots(stablehlo: str) -> int:
+    """dot_generals of exact attention: (.., T, dh) x (.., T, dh) -> (.., T, T) scores, or
+    (.., T, T) x (.., T, dh) -> (.., T, dh) mixing. The selector's (T, hidden) x (hidden, T)
+    product contracts over hidden (48), not the head size (32), so it does not match."""
+    dh = D_ // H_
+    qk = rf"tensor<[0-9x]*{T_}x{dh}xf32>, tensor<[0-9x]*{T_}x{dh}xf32>\) -> tensor<[0-9x]*{T_}x{T_}xf32>"
+    pv = rf"tensor<[0-9x]*{T_}x{T_}xf32>, tensor<[0-9x]*{T_}x{dh}xf32>\) -> tensor<[0-9x]*{T_}x{dh}xf32>"
+    lines = [ln for ln in stablehlo.splitlines() if "dot_general" in ln]
+    return sum(bool(re.search(qk, ln)) + bool(re.search(pv, ln)) for ln in lines)
+
+
+def test_replaced_heads_never_form_exact_attention_in_the_compiled_program():
+    (graphdef, state), x = _layer()
+    # one exact-attention head: QK^T and P V, 2 * B * T^2 * dh MACs = 4 * B * T^2 * dh FLOPs
+    head_flops = 4 * B_ * T_ * T_ * (D_ // H_)
+    flops, dots = {}, {}
+    for n in (0, 1, 2):
+        for skip in (True, False):
+            f = _variant(graphdef, n, skip)
+            dots[n, skip] = _attention_dots(jax.jit(f).lower(state, x).as_text())
+            flops[n, skip] = bench.compiled_flops(f, state, x)
+    assert dots[0, True] == dots[0, False] == dots[1, False] == dots[2, False] == 2
+    assert dots[1, True] == 2 and dots[2, True] == 0   # head 0 left the batched dots; then all
+    for n in (1, 2):
+        # overwriting computes every head exactly; skipping drops n heads' QK^T and P V
+        assert flops[n, False] - flops[n, True] >= n * head_flops
+    assert flops[0, True] == flops[0, False]
+
+
+def test_sparse_layer_equals_the_overwriting_layer():
+    (graphdef, state), x = _layer()
+    for n in (1, 2):
+        np.testing.assert_allclose(np.asarray(jax.jit(_variant(graphdef, n, True))(state, x)),
+                                   np.asarray(jax.jit(_variant(graphdef, n, False))(state, x)),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_given_keys_exact_head_equals_masked_dense_attention():
+    """Attention restricted to k keys = dense attention with every other key at -inf."""
+    (graphdef, state), x = _layer()
+    attn = nnx.merge(graphdef, state)[0]
+    q, k, v = (a[:, 0] for a in attn.qkv(x))
+    rng = np.random.default_rng(0)
+    # distinct causal keys per query; early queries with fewer than k keys leave slots invalid
+    idx = np.array([[rng.permutation(max(t + 1, K_))[:K_] for t in range(T_)] for _ in range(B_)],
+                   np.int32)
+    ok = idx <= np.arange(T_)[:, None]
+    got = given_keys_exact_head(idx, ok)(q, k, v, None)
+    keep = np.zeros((B_, T_, T_), bool)
+    np.put_along_axis(keep, np.where(ok, idx, 0), True, axis=-1)
+    assert (keep.sum(-1) == np.minimum(np.arange(T_) + 1, K_)).all()
+    s = np.where(keep, np.einsum("btd,bsd->bts", q, k) / np.sqrt(q.shape[-1]), -np.inf)
+    want = np.einsum("bts,bsd->btd", jax.nn.softmax(s, -1), v)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-6)
+
+
+def test_flop_helpers():
+    a = jax.numpy.ones((32, 48))
+    assert bench.compiled_flops(lambda a: a @ a.T, a) == 2 * 32 * 32 * 48
+    thr = bench.matmul_throughput(64, repeats=3)
+    assert thr["flops_per_s"] >= thr["median_flops_per_s"] > 0
+    assert bench.flop_bound(2e9, {"flops_per_s": 1e9}) == 2.0

@@ -1,3 +1,5 @@
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -134,3 +136,49 @@ def test_capacity_lookup_matches_dense_and_keeps_gradients_local(layout):
         loose = BespokeEmbedding(V, D, t.tier_V, BespokeSpec.focused(D), rngs=nnx.Rngs(0))
         np.testing.assert_allclose(np.asarray(loose.lookup_all()), np.asarray(loose(jnp.arange(V))),
                                    atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["replica", "compact"])
+def test_window_mean_equals_the_mean_of_projected_tokens(layout):
+    t = tier_map()
+    graphdef, state, rest = nnx.split(bespoke(layout, t), nnx.Param, ...)
+    for B in (2, 64):   # 2: pooled per tier; 64: wider than the (V, D) table, which is gathered
+        ids = jax.random.randint(jax.random.key(4), (B, 6), 0, V)
+        ids = ids.at[0].set(t.order[0])       # a window of one high token: other tiers absent
+        _check_window_mean(graphdef, state, rest, ids)
+
+
+def _check_window_mean(graphdef, state, rest, ids):
+    @jax.jit
+    def run(state, ids):
+        def grads(pool, x):
+            return jax.grad(lambda s: (pool(nnx.merge(graphdef, s, rest), x) ** 2).sum())(state)
+
+        def fast(m, x):
+            return m.window_mean(x)
+
+        def slow(m, x):
+            return m(x).mean(axis=1)
+
+        emb = nnx.merge(graphdef, state, rest)
+        return (fast(emb, ids), slow(emb, ids), grads(fast, ids), grads(slow, ids),
+                grads(fast, ids[:1]))
+
+    got, want, g_fast, g_slow, g_one = run(state, ids)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-6)
+    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_slow)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    # a window of one tier sends nothing to the other tiers (bias included)
+    for k in (1, 2):
+        for leaf in jax.tree.leaves(g_one["paths"][k]):
+            assert float(jnp.abs(leaf).sum()) == 0.0
+
+
+def test_pooled_model_projects_no_token():
+    """The training step's bespoke forward: projections act on (B, d_t) pooled sums only."""
+    t = tier_map()
+    model = PooledNextToken(bespoke("replica", t), V, D, rngs=nnx.Rngs(1))
+    ids = jax.random.randint(jax.random.key(5), (2, 6), 0, V)
+    text = jax.jit(lambda x: model(x)).lower(ids).as_text()
+    shapes = re.findall(r"dot_general[^\n]*\) -> tensor<([0-9x]+)xf32>", text)
+    assert shapes and all(s.split("x")[0] == "2" and len(s.split("x")) == 2 for s in shapes), shapes

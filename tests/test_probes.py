@@ -105,8 +105,9 @@ def test_cross_entropy_targets(bad):
     assert np.isclose(cross_entropy(logits, jnp.array([1, 2, 3])), np.log(V))
 
 
-def test_pooled_model_ids():
-    m = PooledNextToken(StandardEmbedding(V, 4, rngs=nnx.Rngs(0)), V, 4, rngs=nnx.Rngs(1))
+@pytest.mark.parametrize("embed", ["standard", "bespoke_replica", "bespoke_compact"])
+def test_pooled_model_ids(embed):
+    m = PooledNextToken(EMBEDDINGS[embed], V, 4, rngs=nnx.Rngs(1))
     with pytest.raises(ConfigError, match="found -1"):
         m(jnp.array([[1, -1]]))
     out = np.asarray(nnx.jit(lambda m, x: m(x))(m, jnp.array([[1, -1], [1, 2]])))
@@ -242,12 +243,12 @@ def test_attention_cost_bad_sizes(argv, needle, capsys, tmp_path):
 
 
 def test_quick_honours_explicit_flags(capsys, tmp_path):
-    code, _, err = run("attention_cost", ["--quick", "--max-len", "64", "--repeats", "1",
+    code, _, err = run("attention_cost", ["--quick", "--tokens", "512", "--repeats", "1",
                                           "--no-progress", "--out", str(tmp_path)], capsys)
     assert code == 0, err
     d = json.loads((tmp_path / "attention_cost.json").read_text())
-    assert d["args"]["repeats"] == 1 and d["args"]["warmup"] == 1  # explicit 1, quick's 1
-    assert d["args"]["tokens"] == 256                                # quick's, not 4096
+    assert d["args"]["repeats"] == 1 and d["args"]["tokens"] == 512  # explicit, not quick's
+    assert d["args"]["warmup"] == 1                                  # quick's, not 2
     assert [r["T"] for r in d["wall"]] == [64]
 
 

@@ -203,6 +203,14 @@ def test_quick_cli_writes_valid_json(tmp_path):
     assert {t["key"] for t in res["families"]["copy"]} <= {c.key for c in ST.FAMILY}
     # the original's figures are on the random task, which this run did not run: no verdicts
     assert {r["verdict"] for r in res["figure_rows"]} == {"n/a"}
+    # Speed work on the pipeline must not change what it computes beyond float rounding: the
+    # per-seed values against those the code gave before that work, on this same command.
+    ref = json.loads((ROOT / "tests/data/sparse_quick_copy_reference.json").read_text())
+    got = {(r["mode"], r["variant"], r["metric"]): r["values"] for r in res["summary"]}
+    assert len(ref["rows"]) == len(got)
+    for r in ref["rows"]:
+        np.testing.assert_allclose(got[r["mode"], r["variant"], r["metric"]], r["values"],
+                                   rtol=1e-5, atol=1e-6, err_msg=str(r))
     assert (out / "sparse_attention.md").exists() and (out / "sparse_attention.png").exists()
 
 
@@ -212,3 +220,4 @@ def test_cli_bad_input_exits_2(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2
     assert "top-k 99" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+

@@ -103,3 +103,12 @@ def test_bad_train_config():
     with pytest.raises(ConfigError, match="optimiser"):
         train.OptimConfig("sgd")
     assert train.eval_schedule(50, 10) == (0, 10, 20, 30, 40, 49)
+
+
+def test_run_reports_the_compiled_programs_flops(runs):
+    """XLA counts the epoch's scan body once: the 'step' FLOPs are one step for all seeds."""
+    cfg, both, one, _ = runs
+    t2, t1 = both["timing"]["bespoke"], one["timing"]["bespoke"]
+    assert t1["steps"] == cfg.epochs * cfg.steps_per_epoch and t1["evals"] == len(cfg.eval_epochs)
+    assert 0 < t1["flops"]["step"] < 1e7 and 0 < t1["flops"]["eval"]
+    assert t2["flops"]["step"] == pytest.approx(2 * t1["flops"]["step"], rel=0.05)

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from jaxbespoke import cli, cost, device, report  # noqa: E402
+from jaxbespoke import cli, cost, device, outputs, report  # noqa: E402
 
 NAME = "attention_cost"
 # What the original's tables print (spec 3.1, 3.2, 3.5-3.7), to check our recomputation against.
@@ -307,7 +307,7 @@ def plot(path, res):
     plt.close(fig)
 
 
-def main() -> int:
+def main(argv=None) -> int:
     p = cli.parser(NAME, __doc__.splitlines()[0], default_seeds=1)
     p.add_argument("--d", type=cli.positive_int, default=128, help="layer width")
     p.add_argument("--heads", type=cli.positive_int, default=2)
@@ -319,18 +319,23 @@ def main() -> int:
     p.add_argument("--max-len", type=cli.positive_int, default=4096)
     p.add_argument("--repeats", type=cli.positive_int, default=7)
     p.add_argument("--warmup", type=cli.positive_int, default=2)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.d % args.heads:
         from jaxbespoke.errors import ConfigError
         raise ConfigError(f"width {args.d} is not divisible by {args.heads} heads")
-    if args.quick:
-        args.max_len, args.repeats, args.warmup, args.tokens = 64, 2, 1, 256
+    cli.apply_quick(args, p, argv, max_len=64, repeats=2, warmup=1, tokens=256)
+    cli.seeds(args)  # the shared flags are validated even where no seed is used
     info = device.setup(args)
+    out = outputs.prepare(args.out or Path("results") / NAME)  # before any compute
     print(device.banner(info), flush=True)
-    out = args.out or Path("results") / NAME
     t0 = time.perf_counter()
     macs = mac_tables(args)
     lengths = [T for T in (64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384) if T <= args.max_len]
+    if not lengths:
+        from jaxbespoke.errors import ConfigError
+        raise ConfigError(f"--max-len {args.max_len} is below the shortest timed length 64")
+    cli.check_memory(cost.timing_bytes(lengths, args.tokens, args.d, args.heads, args.hidden,
+                                       args.top_k), "the timed attention layers")
     if args.top_k > min(lengths):
         from jaxbespoke.errors import ConfigError
         raise ConfigError(f"top-k {args.top_k} exceeds the shortest length {min(lengths)}")
@@ -342,7 +347,8 @@ def main() -> int:
            "device": info, "seeds": [], "macs": macs, "wall": wall, "matmul": matmul,
            "load": load,
            "timing": {"total_s": time.perf_counter() - t0}}
-    command = "python experiments/attention_cost.py " + " ".join(sys.argv[1:])
+    command = "python experiments/attention_cost.py " + " ".join(
+        sys.argv[1:] if argv is None else argv)
     md = markdown(res, command.strip())
     report.write_result(out, NAME, res, md)
     plot(out / f"{NAME}.png", res)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 
-from jaxbespoke import cli, device, report
+from jaxbespoke import cli, device, outputs, report
 from jaxbespoke.errors import TrainingDiverged
 from jaxbespoke.replication import convergence as conv
 from jaxbespoke.replication.figures import figure
@@ -60,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     from jaxbespoke.replication.runs import run_focused
 
     cfg = build_config(args)
+    seeds = cli.seeds(args)
     dev = device.setup(args)
-    out = args.out or Path("results") / NAME
-    seeds = list(range(args.seed_base, args.seed_base + args.seeds))
+    out = outputs.prepare(args.out or Path("results") / NAME)  # before any compute
     cmd = " ".join(["python experiments/convergence.py"] + (sys.argv[1:] if argv is None else argv))
     print(device.banner(dev))
     print(f"Config: V={cfg.vocab_size}, D={cfg.embed_dim}, T={cfg.window}, B={cfg.batch}, "
@@ -76,10 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         f = run_focused(seeds, cfg, progress=not args.no_progress)
     except TrainingDiverged as e:
         print(f"error: {e}", file=sys.stderr)
-        report.write_json(out / f"{NAME}.json", dict(
-            base, status="diverged", diverged={"epoch": e.epoch + 1, "seeds": e.seeds},
-            partial=e.partial.arrays() if e.partial else None))
-        print(f"partial results written to {out / (NAME + '.json')}", file=sys.stderr)
+        report.write_diverged(out, NAME, base, e, owned=(f"{NAME}.png",))
+        print(f"what finished is kept in {out / (NAME + '.json')} and .md", file=sys.stderr)
         return 1
     wall = time.perf_counter() - t0
     doc = dict(base, status="ok", floor=f["floor"], summary=conv.summarize(f),

@@ -10,7 +10,6 @@ differences between strategies are paired per seed.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -20,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from jaxbespoke import cli, device, report, stats  # noqa: E402
-from jaxbespoke.errors import ConfigError  # noqa: E402
+from jaxbespoke import cli, device, outputs, report, stats  # noqa: E402
+from jaxbespoke.errors import ConfigError, TrainingDiverged  # noqa: E402
 
 NAME = "embedding_strategies"
 
@@ -351,11 +350,35 @@ def markdown(cfg, info, rows, dev, seeds, runtime_s, argv, names) -> str:
     return "\n".join(L)
 
 
+def check_combinable(runs: list, paths) -> None:
+    """Only runs of the same corpus, vocabulary and training setup may be combined (they may
+    differ in init, strategies and budgets); ConfigError naming the file and what differs."""
+    need = ("seeds", "rows", "config")
+    for run, path in zip(runs, paths):
+        if not isinstance(run, dict) or any(k not in run for k in need):
+            raise ConfigError(f"--combine {path}: not an {NAME}.json result (needs "
+                              f"{', '.join(need)})")
+    first, p0 = runs[0], paths[0]
+    for run, path in zip(runs[1:], paths[1:]):
+        for part, keys in (("corpus", ("name", "tokens", "vocabulary")),
+                           ("config", tuple(k for k in first["config"]
+                                            if k not in ("init", "strategies", "budgets",
+                                                         "sweep", "sweep_budget")))):
+            a, b = first.get(part, {}), run.get(part, {})
+            diff = [k for k in keys if a.get(k) != b.get(k)]
+            if diff:
+                k = diff[0]
+                raise ConfigError(f"--combine: {path} and {p0} differ in {part} {k} "
+                                  f"({b.get(k)!r} vs {a.get(k)!r}); only runs "
+                                  "on the same corpus, vocabulary and setup can be combined")
+
+
 def combine(paths: list[Path]) -> str:
     """Best initialisation per (strategy, budget) over several runs (same seeds and batches), and
     paired differences against the best standard at the same budget. The choice is made on the
     validation loss that is also reported, which flatters every strategy alike."""
-    runs = [json.loads(Path(p).read_text()) for p in paths]
+    runs = [cli.read_json(p, "--combine") for p in paths]
+    check_combinable(runs, paths)
     seeds = {tuple(r["seeds"]) for r in runs}
     if len(seeds) != 1:
         raise ConfigError(f"runs to combine must share their seeds, got {sorted(seeds)}")
@@ -399,6 +422,8 @@ def main(argv=None) -> int:
                    help="only tabulate the best init per strategy over these runs' JSON files")
     args = p.parse_args(argv)
     if args.combine:
+        if args.out:
+            outputs.prepare(args.out)
         text = combine(args.combine)
         print(text)
         if args.out:
@@ -413,13 +438,13 @@ def main(argv=None) -> int:
                               ("init", args.init), ("sweep", () if args.no_sweep else None))
             if v is not None}
     cfg = replace(cfg, **over)
+    seeds = cli.seeds(args)
     dev = device.setup(args)
+    out = outputs.prepare(args.out or Path("results") / NAME)  # before any compute
     import jax.numpy as jnp
 
     from jaxbespoke import strategies
 
-    out = args.out or Path("results") / NAME
-    seeds = list(range(args.seed_base, args.seed_base + args.seeds))
     t_start = time.perf_counter()
     corpus, (train, val, _), bands, info = prepare(cfg, args.cache_dir)
     V, D = corpus.vocab_size, cfg.width
@@ -427,6 +452,10 @@ def main(argv=None) -> int:
         raise ConfigError(f"training split has {train.size} tokens, too short for a window of "
                           f"{cfg.window}")
     S = len(seeds)
+    L, T, W = cfg.layers, cfg.window, cfg.width  # weights + AdamW + grads, a batch, an eval chunk
+    cli.check_memory(4.0 * S * (4 * (12 * L * W * W + 2 * V * W) + 2 * cfg.batch * T * (
+        L * 16 * W + 2 * V) + 3 * cfg.eval_chunk * T * V + 2 * corpus.ids.size),
+        f"{S} seeds of V={V}, width {W}, {L} layers")
     vx, vy, vm = eval_windows(val, cfg.window, cfg.eval_chunk, cfg.eval_tokens)
     data = {k: jnp.asarray(np.broadcast_to(a, (S,) + a.shape)) for k, a in
             (("train", train), ("val_x", vx), ("val_y", vy), ("val_m", vm),
@@ -448,8 +477,16 @@ def main(argv=None) -> int:
     for strat, frac, plan, is_sweep in jobs:
         label = (f"{strat}({plan.options.high:g},{plan.options.low:g})"
                  if strat.startswith("bespoke") else strat)
-        res = run_one(cfg, plan, bands, data, seeds, progress=not args.no_progress,
-                      desc=f"{label}@{frac:g}")
+        try:
+            res = run_one(cfg, plan, bands, data, seeds, progress=not args.no_progress,
+                          desc=f"{label}@{frac:g}")
+        except TrainingDiverged as e:  # keep the configurations that finished
+            e.completed = {"models": {f"{r['label']}@{r['budget_frac']:g}": r for r in rows}}
+            print(f"error: {e}", file=sys.stderr)
+            report.write_diverged(out, NAME, {"name": NAME, "config": asdict(cfg), "device": dev,
+                                              "seeds": seeds, "corpus": info, "argv": argv},
+                                  e, owned=(f"{NAME}.png", f"{NAME}_tiers.png"))
+            return 1
         row = summarise(strat, frac, plan, res, bands.names,
                         {"label": label, "sweep": is_sweep,
                          "multipliers": [plan.options.high, plan.options.low]})

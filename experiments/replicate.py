@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from jaxbespoke import cli, device, parallel, report
-from jaxbespoke.errors import ConfigError
+from jaxbespoke import cli, device, outputs, parallel, report
+from jaxbespoke.errors import ConfigError, TrainingDiverged
 from jaxbespoke.replication import document, runs, table
 from jaxbespoke.replication.rows import tally, tally_line
 
@@ -32,7 +32,9 @@ def parse(argv=None):
     p.add_argument("--sparse", type=Path, nargs="+", default=None, metavar="JSON",
                    help="results of experiments/sparse_attention.py (one file per task) whose "
                         "figures join the table; without it those rows say 'not given'")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    cli.apply_quick(args, p, argv, seeds=2)  # an explicit --seeds wins over --quick's 2
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,27 +44,39 @@ def main(argv: list[str] | None = None) -> int:
     if bad or not names:
         raise ConfigError(f"unknown preset {bad[0] if bad else '(none)'!r}; valid presets: "
                           f"{', '.join(ALL)}")
+    seeds = cli.seeds(args)
     info = device.setup(args)
+    out_dir = outputs.prepare(args.out or Path("results") / NAME)  # before any compute
+    sparse = _sparse(args.sparse)                                   # a bad file fails now
     print(device.banner(info), flush=True)
-    out_dir = args.out or Path("results") / NAME
-    out_dir.mkdir(parents=True, exist_ok=True)
-    seeds = list(range(args.seed_base, args.seed_base + (2 if args.quick else args.seeds)))
     ckpt = None if args.quick else runs.default_ckpt_dir(out_dir)
     t0 = time.perf_counter()
     R = {}
-    for n in names:
-        print(f"== {n}", flush=True)
-        if n == "focused":
-            R["focused"] = runs.run_focused(seeds, _quick_pooled() if args.quick else None,
-                                            progress=not args.no_progress)
-        else:
-            R.update(runs.run_preset(n, seeds, quick=args.quick, progress=not args.no_progress,
-                                     ckpt_dir=ckpt, ckpt_every=args.ckpt_every))
+    try:
+        for n in names:
+            print(f"== {n}", flush=True)
+            if n == "focused":
+                R["focused"] = runs.run_focused(seeds, _quick_pooled() if args.quick else None,
+                                                progress=not args.no_progress)
+            else:
+                R.update(runs.run_preset(n, seeds, quick=args.quick,
+                                         progress=not args.no_progress, ckpt_dir=ckpt,
+                                         ckpt_every=args.ckpt_every))
+    except TrainingDiverged as e:  # keep every preset that finished; no stale report beside it
+        print(f"error: {e}", file=sys.stderr)
+        e.completed = {"models": {k: {"final": v.get("final"), "corrected": v.get("corrected")}
+                                  for k, v in R.items()}}
+        report.write_diverged(out_dir, "replication", {"command": " ".join(
+            sys.argv[1:] if argv is None else argv), "device": info, "seeds": seeds}, e,
+            owned=("REPLICATION.md", "replication_ratios.png") + tuple(
+                f"replication_{k}.png" for k in ("definitive", "medium", "long")),
+            md_name="REPLICATION.md")
+        return 1
     for n in PARAMS_ONLY:
         if not any(k == n or k.startswith(n + "_") for k in R):
             R[n] = runs.params_only(n, seeds)
     tim = runs.timing(R)
-    rows = table.build(R, sparse_results=_sparse(args.sparse), timing=tim)
+    rows = table.build(R, sparse_results=sparse, timing=tim)
     runtime = time.perf_counter() - t0
     doc = {"command": "python experiments/replicate.py " + " ".join(
                sys.argv[1:] if argv is None else argv),

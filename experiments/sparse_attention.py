@@ -7,7 +7,6 @@ never reported, on the original's random-token task and on a copy task where att
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -18,8 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from jaxbespoke import cli, device, report, stats  # noqa: E402
-from jaxbespoke.errors import ConfigError  # noqa: E402
+from jaxbespoke import cli, device, outputs, report, stats  # noqa: E402
 from jaxbespoke.replication import sparse_tests as ST  # noqa: E402
 from jaxbespoke.replication.rows import markdown_table  # noqa: E402
 from jaxbespoke.replication.sparse_rows import merge_results, sparse_rows  # noqa: E402
@@ -222,12 +220,8 @@ def finish(res: dict, out: Path, command: str) -> str:
 
 def from_json(paths: list[Path], out: Path) -> str:
     """Rebuild the report from saved experiment JSONs (one per task, or one for all)."""
-    loaded = []
-    for p in paths:
-        if not p.is_file():
-            raise ConfigError(f"no such results file: {p}")
-        loaded.append(json.loads(p.read_text()))
-    res = merge_results(*loaded)
+    loaded = [cli.read_json(p, "--from-json") for p in paths]
+    res = merge_results(*loaded, names=[str(p) for p in paths])
     res["tasks"] = [t for t in TASKS if t in res["results"]]
     res["device"] = loaded[0].get("device")
     res["curves"] = {k: v for r in loaded for k, v in r.get("curves", {}).items()}
@@ -235,23 +229,24 @@ def from_json(paths: list[Path], out: Path) -> str:
     return finish(res, out, command)
 
 
-def main() -> int:
+def main(argv=None) -> int:
     p = cli.parser(NAME, __doc__.splitlines()[0], default_seeds=8)
     p.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument("--top-k", type=cli.positive_int, default=3)
     p.add_argument("--from-json", nargs="+", type=Path, default=None, metavar="JSON",
                    help="rebuild the report from saved results (one JSON per task, or one)")
-    args = p.parse_args()
+    args = p.parse_args(argv)
+    seeds = cli.seeds(args)
     out = args.out or Path("results") / NAME
     if args.from_json:
-        print(from_json(args.from_json, out))
+        print(from_json(args.from_json, outputs.prepare(out)))
         return 0
     info = device.setup(args)
+    out = outputs.prepare(out)  # before any compute
     from jaxbespoke.sparse import run_pipeline
 
     print(device.banner(info), flush=True)
-    seeds = list(range(args.seed_base, args.seed_base + args.seeds))
     t0 = time.perf_counter()
     res = {"config": {}, "device": info, "seeds": seeds, "tasks": args.tasks, "timing": {},
            "curves": {}, "results": {}, "per_batch": {}}
@@ -261,6 +256,7 @@ def main() -> int:
             cfg = replace(cfg, period=16, train_steps=600)
         if args.quick:
             cfg = replace(cfg, **QUICK)
+        cli.check_memory(cfg.memory_bytes(len(seeds)), f"task {task} with {len(seeds)} seeds")
 
         def save_partial(part, task=task):
             # what a long run has so far, in the final layout (modes finished, this task)
@@ -278,7 +274,8 @@ def main() -> int:
             res[k][task] = r[k]
     res["timing"]["total_s"] = time.perf_counter() - t0
     report.write_json(out / f"{NAME}.raw.json", res)   # before anything that could fail
-    command = "python experiments/sparse_attention.py " + " ".join(sys.argv[1:])
+    command = "python experiments/sparse_attention.py " + " ".join(
+        sys.argv[1:] if argv is None else argv)
     print(finish(res, out, command.strip()))
     return 0
 

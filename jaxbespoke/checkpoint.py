@@ -6,19 +6,24 @@ step keys derive from (seed, epoch), so resuming at epoch e replays exactly what
 run would have done: the final numbers are identical.
 
 Resuming from a checkpoint written by another configuration raises ConfigError before anything
-is written. Orbax writes each step to a temporary folder and renames it when complete, so a kill
+is written. A step that cannot be read (truncated or corrupted files) is moved aside to
+DIR.corrupt/ with one line on stderr and the newest older step is used instead; a lock next to
+DIR refuses a second process on the same checkpoint at once. Orbax writes each step to a temporary folder and renames it when complete, so a kill
 mid-save leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import orbax.checkpoint as ocp
 
+from . import outputs
 from .errors import ConfigError
 from .train import History
 
@@ -36,6 +41,29 @@ def _history_from_json(d: dict) -> History:
                    evals={k: [f32(v) for v in vs] for k, vs in d["evals"].items()})
 
 
+class _quiet_stderr:
+    """Capture file descriptor 2 (C and Python writes alike) for the duration; `.text` holds it."""
+
+    def __enter__(self):
+        import tempfile
+
+        sys.stderr.flush()
+        self._tmp = tempfile.TemporaryFile(mode="w+b")
+        self._saved = os.dup(2)
+        os.dup2(self._tmp.fileno(), 2)
+        self.text = ""
+        return self
+
+    def __exit__(self, *exc):
+        sys.stderr.flush()
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._tmp.seek(0)
+        self.text = self._tmp.read().decode("utf-8", "replace")
+        self._tmp.close()
+        return False
+
+
 def _canon(obj) -> str:
     return json.dumps(obj, sort_keys=True, default=str)
 
@@ -50,6 +78,15 @@ class RunCheckpoint:
         self.dir = Path(directory).resolve()
         self.fingerprint, self.every, self.last_epoch = fingerprint, every, last_epoch
         self._mgr = None
+        # a second process on the same checkpoint is refused at once (outputs.acquire)
+        try:
+            self.dir.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"checkpoint folder {self.dir.parent}: {e.strerror}") from None
+        from .parallel import is_writer
+
+        if is_writer():  # the processes of one multi-process run share it; only process 0 locks
+            outputs.acquire(self.dir.parent / f".{self.dir.name}.lock", f"checkpoint {self.dir}")
         self.keep = keep
         self.train_s_prior = 0.0      # training seconds spent before this process (None: unknown)
         self._t_start = time.perf_counter()
@@ -68,12 +105,47 @@ class RunCheckpoint:
             return None
         return self.mgr.latest_step()
 
+    def _newest_readable(self, template=None):
+        """(step, restored items) of the newest step that restores (meta, and the state if a
+        template is given), or None. An unreadable step (truncated or corrupted files) is moved
+        aside to DIR.corrupt/ with one line on stderr, and the next older one is tried."""
+        while (step := self.latest()) is not None:
+            items = {"meta": ocp.args.JsonRestore()}
+            if template is not None:
+                items["state"] = ocp.args.StandardRestore(list(template))
+            try:
+                with _quiet_stderr() as noise:  # orbax/asyncio print tracebacks of their own
+                    got = self.mgr.restore(step, args=ocp.args.Composite(**items))
+                if not isinstance(got["meta"], dict) or "fingerprint" not in got["meta"]:
+                    raise ValueError("no fingerprint in its metadata")
+                sys.stderr.write(noise.text)
+                return step, got
+            except Exception as e:  # noqa: BLE001 - orbax/tensorstore raise many kinds
+                why = (str(e).strip().splitlines() or [""])[0][:160]
+                aside = self.dir.with_name(self.dir.name + ".corrupt") / f"{step}-{time.time_ns()}"
+                aside.parent.mkdir(parents=True, exist_ok=True)
+                self._mgr = None  # re-list the steps after the move (close() races orbax)
+                (self.dir / str(step)).rename(aside)
+                older = self.latest()
+                print(f"warning: checkpoint {self.dir / str(step)} is unreadable "
+                      f"({type(e).__name__}: {why}); moved it to {aside} and "
+                      + (f"falling back to step {older}" if older is not None
+                         else "starting from scratch"), file=sys.stderr)
+        return None
+
+    def close(self) -> None:
+        if self._mgr is not None:
+            self._mgr.close()
+            self._mgr = None
+
     def check(self) -> None:
         """ConfigError if the folder holds a checkpoint of another configuration."""
-        step = self.latest()
-        if step is None:
+        found = self._newest_readable()
+        if found is None:
             return
-        meta = self.mgr.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
+        self._check_meta(found[1]["meta"])
+
+    def _check_meta(self, meta) -> None:
         if _canon(meta["fingerprint"]) != _canon(json.loads(_canon(self.fingerprint))):
             theirs, mine = meta["fingerprint"], json.loads(_canon(self.fingerprint))
             diff = sorted(k for k in set(theirs) | set(mine) if theirs.get(k) != mine.get(k))
@@ -87,12 +159,12 @@ class RunCheckpoint:
 
     def restore(self, template):
         """(state, history, start_epoch) from the latest checkpoint, or None if there is none."""
-        self.check()
-        step = self.latest()
-        if step is None:
+        self.check()  # a foreign configuration is refused before any step is moved aside
+        found = self._newest_readable(template)
+        if found is None:
             return None
-        got = self.mgr.restore(step, args=ocp.args.Composite(
-            state=ocp.args.StandardRestore(list(template)), meta=ocp.args.JsonRestore()))
+        step, got = found
+        self._check_meta(got["meta"])
         self.train_s_prior = got["meta"].get("train_s")
         return tuple(got["state"]), _history_from_json(got["meta"]["history"]), step
 

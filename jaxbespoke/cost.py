@@ -131,3 +131,15 @@ GPT4_SCALE_MODELS = [("GPT-2 Small", 768, 12, 12, 1024), ("GPT-2 Medium", 1024, 
                      ("GPT-3 Large", 4096, 64, 48, 2048), ("GPT-3", 12288, 96, 96, 2048),
                      ("GPT-4 (est.)", 16384, 128, 120, 8192),
                      ("GPT-4 Turbo", 16384, 128, 120, 128000)]
+
+
+def timing_bytes(lengths, tokens: int, d: int, heads: int, hidden: int, top_k: int) -> float:
+    """Rough float32 memory of timing one attention layer at the longest length: the inputs, the
+    T x T scores and probabilities of every head, the selector's T x T logits and the gathered
+    values (x2 for XLA's temporaries), plus the weights."""
+    T = max(lengths)
+    B = max(1, tokens // T)
+    dh = d // heads
+    acts = B * T * (4 * d) + 2 * B * heads * T * T + B * T * (hidden + T) + B * T * top_k * dh
+    weights = 4 * d * d + heads * (dh * hidden + hidden * T + top_k * dh * hidden + hidden * dh)
+    return 4.0 * (2 * acts + weights)

@@ -20,12 +20,19 @@ def select(name: str = "auto") -> dict:
 
     if name not in CHOICES:
         raise ConfigError(f"unknown device {name!r}; choose one of {', '.join(CHOICES)}")
+    try:
+        jax.devices()
+    except Exception as e:  # noqa: BLE001 - e.g. JAX_PLATFORMS naming an absent backend
+        env = os.environ.get("JAX_PLATFORMS")
+        why = (str(e).strip().splitlines() or [""])[0] or "JAX found no such device"
+        raise ConfigError((f"JAX_PLATFORMS={env!r} selects no usable backend: " if env else
+                           "no usable JAX backend: ") + why) from None
     if name == "auto":
         dev = jax.devices()[0]
     else:
         try:
             devs = jax.devices(_PLATFORM[name])
-        except RuntimeError:
+        except (RuntimeError, AssertionError):  # AssertionError: excluded by JAX_PLATFORMS
             devs = []
         if not devs:
             have = ", ".join(sorted({d.platform for d in jax.devices()}))

@@ -16,8 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from . import guards
 from . import init as init_lib
-from .errors import ConfigError, check_ids, check_positive
+from .errors import ConfigError, check_positive
 
 Layout = Literal["replica", "compact"]
 
@@ -27,9 +28,8 @@ class TierMap(nnx.Variable):
 
 
 def _validate_if_concrete(ids, vocab_size: int) -> None:
-    # Inside jit ids are tracers, validated at their source (corpus); eager calls are checked here.
-    if not isinstance(ids, jax.core.Tracer):
-        check_ids(np.asarray(ids), vocab_size)
+    # Eager calls raise on a bad id; inside jit the lookups below return NaN rows (guards).
+    guards.validate_ids(ids, vocab_size)
 
 
 class StandardEmbedding(nnx.Module):
@@ -42,8 +42,8 @@ class StandardEmbedding(nnx.Module):
         self.table = init_lib.embed(vocab_size, dim, rngs=rngs, scheme=init)
 
     def __call__(self, ids_BT: jax.Array) -> jax.Array:
-        _validate_if_concrete(ids_BT, self.vocab_size)
-        return self.table(ids_BT)
+        """(B, T) ids -> (B, T, D); an id outside [0, V): ConfigError eagerly, a NaN row in jit."""
+        return guards.take_rows(self.table, ids_BT, self.vocab_size)
 
     def lookup_all(self) -> jax.Array:
         return self.table.embedding[...]
@@ -114,18 +114,13 @@ class BespokeEmbedding(nnx.Module):
                           tuple(f"tier{i}" for i in range(n_tiers)))
         if len(names) != n_tiers:
             raise ConfigError(f"{len(names)} tier names for {n_tiers} tier dims")
-        if isinstance(tier_V, np.ndarray):
-            if tier_V.shape != (vocab_size,):
-                raise ConfigError(f"tier map has shape {tier_V.shape}, expected ({vocab_size},)")
-            if tier_V.min() < -1 or tier_V.max() >= n_tiers:
-                raise ConfigError(f"tier map holds tier {int(tier_V.max())} but only "
-                                  f"{n_tiers} tier dims were given")
+        guards.validate_tier_map(tier_V, vocab_size, n_tiers)
         if layout == "compact" and (rows is None or rows_V is None):
             raise ConfigError("the compact layout needs `rows` (table sizes) and `rows_V`")
         if rows is not None and len(rows) != n_tiers:
             raise ConfigError(f"{len(rows)} tier sizes for {n_tiers} tier dims")
-        if rows is not None and isinstance(tier_V, np.ndarray):
-            sizes = [int((tier_V == t).sum()) for t in range(n_tiers)]
+        if rows is not None and guards.is_concrete(tier_V):
+            sizes = [int((np.asarray(tier_V) == t).sum()) for t in range(n_tiers)]
             for name, need, have in zip(names, sizes, rows):
                 if need > have:
                     raise ConfigError(f"tier {name!r} has {need} tokens but its table {have} rows")
@@ -142,10 +137,13 @@ class BespokeEmbedding(nnx.Module):
             for r, d in zip(table_rows, spec.dims)])
 
     def __call__(self, ids_BT: jax.Array) -> jax.Array:
+        """(B, T) ids -> (B, T, D). Tier -1 embeds as zeros; an id outside [0, V) or a tier map
+        entry outside [-1, n_tiers) gives ConfigError eagerly and a NaN row under jit."""
         _validate_if_concrete(ids_BT, self.vocab_size)
-        tier_BT = self.tier_V[...][ids_BT]
+        tier_BT = jnp.where(guards.valid_ids(ids_BT, self.vocab_size), self.tier_V[...][ids_BT], -2)
         rows_BT = ids_BT if self.layout == "replica" else self.rows_V[...][ids_BT]
-        out_BTD = jnp.zeros(ids_BT.shape + (self.dim,), self.paths[0].table.embedding.dtype)
+        out_BTD = _zeros_or_nan(ids_BT, tier_BT, self.vocab_size, len(self.paths), self.dim,
+                                self.paths[0].table.embedding.dtype)
         for t, path in enumerate(self.paths):
             mine_BT = tier_BT == t
             emb = path.project(path.table(jnp.where(mine_BT, rows_BT, 0)))
@@ -159,7 +157,12 @@ class BespokeEmbedding(nnx.Module):
         V = self.vocab_size
         if self.capacity is None:
             return self(jnp.arange(V))
-        out_VD = jnp.zeros((V, self.dim), self.paths[0].table.embedding.dtype)  # float64 checks
+        # NaN until its tier's scatter writes it (an id beyond a tier's capacity stays NaN);
+        # tier -1 = no tier: zeros. The dtype follows the tables (float64 checks).
+        no_tier_V = self.tier_V[...] == -1
+        out_VD = jnp.broadcast_to(
+            jnp.where(no_tier_V, 0.0, jnp.nan).astype(self.paths[0].table.embedding.dtype)[:, None],
+            (V, self.dim))
         for t, path in enumerate(self.paths):
             ids = jnp.nonzero(self.tier_V[...] == t, size=self.capacity[t], fill_value=V)[0]
             # compact rows are ranks within sorted tier ids, i.e. exactly nonzero's order
@@ -211,6 +214,17 @@ class BespokeEmbedding(nnx.Module):
         return {name: jnp.any(tier_BT == t) for t, name in enumerate(self.names)}
 
 
+def _zeros_or_nan(ids, tier, vocab_size: int, n_tiers: int, dim: int, dtype):
+    """The routing's starting value (..., D): zeros (tier -1 = no tier keeps them) or NaN where
+    the id is outside [0, V) (its tier was set to -2) or its tier outside [-1, n_tiers): no
+    tier's path overwrites those."""
+    ok = (tier >= -1) & (tier < n_tiers)
+    guards._check(ok, f"token ids must lie in [0, {vocab_size}) and their tiers in "
+                      f"[-1, {n_tiers})")
+    return jnp.broadcast_to(jnp.where(ok, 0.0, jnp.nan).astype(dtype)[..., None],
+                            ids.shape + (dim,))
+
+
 def param_count(module: nnx.Module) -> int:
     return int(sum(x.size for x in jax.tree.leaves(nnx.state(module, nnx.Param))))
 
@@ -251,9 +265,10 @@ class HashedSharedEmbedding(nnx.Module):
 
     def __call__(self, ids_BT):
         _validate_if_concrete(ids_BT, self.vocab_size)
-        tier_BT = self.tier_V[...][ids_BT]
+        tier_BT = jnp.where(guards.valid_ids(ids_BT, self.vocab_size), self.tier_V[...][ids_BT], -2)
         last = len(self.tables) - 1
-        out = jnp.zeros(ids_BT.shape + (self.dim,), jnp.float32)
+        out = _zeros_or_nan(ids_BT, tier_BT, self.vocab_size, len(self.tables), self.dim,
+                            jnp.float32)
         kernel = self.proj.kernel[...]
         for t, table in enumerate(self.tables):
             mine = tier_BT == t

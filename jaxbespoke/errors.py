@@ -6,6 +6,8 @@ checked here, on the host, before it reaches a jitted function.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 
@@ -16,11 +18,13 @@ class ConfigError(ValueError):
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite. Carries where it happened and what was computed before."""
 
-    def __init__(self, message: str, *, epoch: int, seeds: list[int], partial=None):
+    def __init__(self, message: str, *, epoch: int, seeds: list[int], partial=None,
+                 completed=None):
         super().__init__(message)
         self.epoch = epoch
         self.seeds = seeds
-        self.partial = partial
+        self.partial = partial          # History of the run that diverged, up to the epoch before
+        self.completed = completed      # what finished before it (e.g. an earlier model), if any
 
 
 def check_positive(name: str, value, minimum: int = 1) -> None:
@@ -44,3 +48,27 @@ def check_ids(ids, vocab_size: int, what: str = "token ids") -> None:
     if lo < 0 or hi >= vocab_size:
         bad = lo if lo < 0 else hi
         raise ConfigError(f"{what} must lie in [0, {vocab_size}); found {bad}")
+
+
+def memory_bytes() -> int | None:
+    """Physical memory of this machine (None if unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(need: float, what: str) -> None:
+    """Refuse up front (ConfigError with the estimate) what cannot fit in this machine's RAM."""
+    have = memory_bytes()
+    if have is not None and need > have:
+        raise ConfigError(f"{what} needs about {_size(need)} of memory; this machine has "
+                          f"{_size(have)}")
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} B"

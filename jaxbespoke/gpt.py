@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from . import guards
 from . import init as init_lib
 from .errors import ConfigError, check_positive
 
@@ -135,7 +136,7 @@ class GPT(nnx.Module):
                               "positions")
         if head_fns:
             self.check_overrides(layer, head_fns)
-        x_BTD = self.tok_emb(idx_BT) + self.pos_emb[:T]
+        x_BTD = guards.take_rows(self.tok_emb, idx_BT, self.cfg.vocab_size) + self.pos_emb[:T]
         auxes = []
         for i, block in enumerate(self.blocks):
             x_BTD, aux = block(x_BTD, head_fns if i == layer else None)
@@ -147,7 +148,10 @@ class GPT(nnx.Module):
 def lm_loss(logits_BTV: jax.Array, y_BT: jax.Array) -> jax.Array:
     """Mean token-level cross-entropy over B*T (torch F.cross_entropy)."""
     logp = jax.nn.log_softmax(logits_BTV, axis=-1)
-    return -jnp.take_along_axis(logp, y_BT[..., None], axis=-1).mean()
+    V = logits_BTV.shape[-1]
+    guards.validate_ids(y_BT, V, "targets")
+    picked = jnp.take_along_axis(logp, y_BT[..., None], axis=-1)
+    return -jnp.where(guards.valid_ids(y_BT, V)[..., None], picked, jnp.nan).mean()
 
 
 def param_formula(cfg: GPTConfig) -> int:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from . import guards
 from . import init as init_lib
 
 
@@ -24,9 +26,17 @@ class PooledNextToken(nnx.Module):
         self.head = init_lib.linear(dim, vocab_size, rngs=rngs, scheme=init)
 
     def __call__(self, x_BT: jax.Array) -> jax.Array:
+        V = self.head.out_features
+        guards.validate_ids(x_BT, V)
         window_mean = getattr(self.embed, "window_mean", None)
-        pooled_BD = (window_mean(x_BT) if window_mean is not None
-                     else self.embed.lookup_all()[x_BT].mean(axis=1))
+        if window_mean is not None:
+            # a window holding an id outside [0, V) pools NaN, never another token's row
+            pooled_BD = jnp.where(guards.valid_ids(x_BT, V).all(axis=-1)[..., None],
+                                  window_mean(x_BT), jnp.nan)
+        else:
+            # an id outside [0, V) pools a NaN row (fill-mode take), never another token's row
+            pooled_BD = jnp.take(self.embed.lookup_all(), guards.outside_negative(x_BT, V),
+                                 axis=0).mean(axis=1)
         return self.head(pooled_BD)
 
     def group_of(self, path) -> str:
@@ -37,5 +47,7 @@ class PooledNextToken(nnx.Module):
 
 
 def cross_entropy(logits_NV: jax.Array, y_N: jax.Array) -> jax.Array:
-    """Mean cross-entropy over all targets (torch F.cross_entropy's reduction)."""
-    return optax.softmax_cross_entropy_with_integer_labels(logits_NV, y_N).mean()
+    """Mean cross-entropy over all targets (torch F.cross_entropy's reduction). A target outside
+    [0, V): ConfigError eagerly, NaN under jit (guards)."""
+    losses_N = optax.softmax_cross_entropy_with_integer_labels(logits_NV, y_N)
+    return guards.target_losses(losses_N, y_N, logits_NV.shape[-1]).mean()

@@ -240,7 +240,9 @@ def mode(x_NT, vocab):
 
 def _ce_each(logits, y):
     import optax
-    return optax.softmax_cross_entropy_with_integer_labels(logits, y)
+    from .guards import target_losses
+    return target_losses(optax.softmax_cross_entropy_with_integer_labels(logits, y), y,
+                         logits.shape[-1])
 
 
 def _chunked_mean(fn, xs, chunk: int):

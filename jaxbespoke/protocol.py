@@ -21,7 +21,7 @@ from flax import nnx
 
 from . import corpus, parallel, tiers
 from .embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding, param_count
-from .errors import ConfigError, check_positive
+from .errors import ConfigError, TrainingDiverged, check_memory, check_positive
 from .models import PooledNextToken, cross_entropy
 from .train import OptimConfig, Task, TrainConfig, Trainer, eval_schedule, init_states
 
@@ -65,6 +65,11 @@ class PooledConfig:
         n_train = int(self.train_frac * self.corpus_size)
         corpus.check_windows(n_train, self.window, "train split")
         corpus.check_windows(self.corpus_size - n_train, self.window, "validation split")
+        if self.epochs * self.steps_per_epoch > 2**31 - 1:  # before eval_epochs lists them
+            raise ConfigError(f"{self.epochs} epochs x {self.steps_per_epoch} steps per epoch "
+                              "exceeds the int32 step counter (2**31 - 1)")
+        check_memory(memory_estimate(self, 1), f"one seed of V={self.vocab_size}, "
+                     f"D={self.embed_dim}, N={self.corpus_size}")
 
     @property
     def eval_epochs(self) -> tuple[int, ...]:
@@ -99,8 +104,27 @@ def pooled_task(cfg: PooledConfig) -> Task:
                 "val_full": cross_entropy(model(x_all), y_all),
                 "oracle_original": -logp[y].mean(), "oracle_full": -logp[y_all].mean()}
 
+    # a loss 10x a uniform predictor's ln V is a blow-up, reported like NaN (train.Task)
     return Task(sample=sample, loss=loss, evaluate=evaluate,
-                active_groups=lambda model, batch: model.active_groups(batch[0]))
+                active_groups=lambda model, batch: model.active_groups(batch[0]),
+                loss_limit=divergence_threshold(cfg.vocab_size),
+                limit_metrics=("val_original", "val_full"))
+
+
+def divergence_threshold(vocab_size: int) -> float:
+    """10 x ln V nats: ten times the loss of a uniform predictor."""
+    return 10.0 * float(np.log(vocab_size))
+
+
+def memory_estimate(cfg: PooledConfig, n_seeds: int) -> float:
+    """Rough peak bytes of run_pooled: corpora, both models with Adam moments, the full-validation
+    logits (every validation window at once) and the per-epoch history, over all seeds."""
+    V, D, N, T = cfg.vocab_size, cfg.embed_dim, cfg.corpus_size, cfg.window
+    n_val = N - int(cfg.train_frac * N)
+    params = V * (2 * D + D + D // 4) + 3 * D * D + V * D + D * V + V   # bespoke + standard
+    per_seed = 4.0 * (3 * N + 4 * params + 3 * n_val * V + n_val * T + 4 * V * D)
+    history = 64.0 * (cfg.epochs + cfg.epochs // cfg.eval_every + 1) * (1 + 4 * n_seeds)
+    return n_seeds * per_seed * 2 + history
 
 
 def make_model(cfg: PooledConfig, kind: str, key, tier_V=None, rows_V=None) -> PooledNextToken:
@@ -156,6 +180,9 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
     subset `kinds` is, so a bespoke-only rerun has the same initial weights as the paired one."""
     if not seeds:
         raise ConfigError("need at least one seed")
+    check_memory(memory_estimate(cfg, len(seeds)),
+                 f"{len(seeds)} seeds of V={cfg.vocab_size}, D={cfg.embed_dim}, "
+                 f"N={cfg.corpus_size}, {cfg.epochs} epochs")
     data, tier_list = build_data(cfg, seeds)
     tier_SV = jnp.asarray(np.stack([t.tier_V for t in tier_list]))
     rows_SV = jnp.asarray(np.stack([t.rows_V() for t in tier_list]))
@@ -181,8 +208,12 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
         t0 = time.perf_counter()
         compile_s = trainer.compile(state, data, kind_keys)
         t1 = time.perf_counter()
-        state, hist = trainer.fit(state, data, kind_keys, seeds, progress=progress,
-                                  desc=kind if streams == "paired" else f"{kind} ({streams})")
+        try:
+            state, hist = trainer.fit(state, data, kind_keys, seeds, progress=progress,
+                                      desc=kind if streams == "paired" else f"{kind} ({streams})")
+        except TrainingDiverged as e:
+            e.completed = out  # the models that finished before this one, kept for the report
+            raise
         jax.block_until_ready(state)
         run_s = time.perf_counter() - t1
         out["models"][kind] = {"params": param_count(model0), "history": hist.arrays(),

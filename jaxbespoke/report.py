@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .outputs import file_mode
 from .parallel import is_writer
 
 
@@ -36,9 +37,14 @@ def write_atomic(path: Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, file_mode())  # mkstemp makes 0600; give what open() would (umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_json(path: Path, obj) -> None:
@@ -130,8 +136,17 @@ def save(fig, path: Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    _plt().close(fig)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, dpi=120, format=path.suffix.lstrip(".") or "png")
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, path)  # atomic, like the text outputs
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        _plt().close(fig)
 
 
 def plot_curves(path: Path, curves: dict, *, xlabel: str, ylabel: str, title: str,
@@ -139,3 +154,39 @@ def plot_curves(path: Path, curves: dict, *, xlabel: str, ylabel: str, title: st
     fig, ax = _plt().subplots(figsize=(7, 4.2))
     curves_on(ax, curves, xlabel=xlabel, ylabel=ylabel, title=title, hlines=hlines, points=points)
     save(fig, path)
+
+
+def write_diverged(out: Path, name: str, base: dict, err, owned=(),
+                   md_name: str | None = None) -> list[str]:
+    """A diverged run's outputs, kept consistent: NAME.json (status 'diverged', where, the
+    diverging model's partial history and every model that finished before it) and NAME.md
+    saying so; any other file in `owned` left by an earlier run is removed, so the folder never
+    mixes this run with an older one. Returns the names written."""
+    completed = getattr(err, "completed", None) or {}
+    models = completed.get("models", {}) if isinstance(completed, dict) else {}
+    partial = err.partial.arrays() if getattr(err, "partial", None) is not None else None
+    doc = dict(base, status="diverged",
+               diverged={"message": str(err), "epoch": err.epoch + 1, "seeds": err.seeds},
+               completed_models=models, timing=completed.get("timing") if models else None,
+               partial=partial)
+    write_json(Path(out) / f"{name}.json", doc)
+    lines = [f"# {name}: DIVERGED", "", f"**{err}** (exit status 1).", "",
+             "Nothing below is a result of the full run. Kept in the JSON: the diverging "
+             "model's history up to the epoch before (`partial`) and every model that finished "
+             "before it (`completed_models`).", ""]
+    for kind, m in models.items():
+        finals = {k: float(np.mean(v[:, -1])) for k, v in m.get("history", {}).items()
+                  if v is not None and np.ndim(v) == 2}
+        lines.append(f"- `{kind}` finished" + (": " + ", ".join(
+            f"{k} {v:.4f}" for k, v in finals.items()) + " (mean over seeds)" if finals else ""))
+    if partial and partial.get("train_loss") is not None:
+        lines.append(f"- diverging model: {partial['train_loss'].shape[1]} epoch(s) completed "
+                     "before the failure")
+    md_name = md_name or f"{name}.md"
+    write_atomic(Path(out) / md_name, "\n".join(lines) + "\n")
+    written = [f"{name}.json", md_name]
+    if is_writer():
+        from .outputs import retire
+
+        retire(out, owned, written)
+    return written

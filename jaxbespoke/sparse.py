@@ -276,6 +276,17 @@ class SparseConfig:
         if not 0 <= self.head < self.n_head:
             raise ConfigError(f"head {self.head} out of range: each layer has {self.n_head} heads")
 
+    def memory_bytes(self, n_seeds: int) -> float:
+        """Rough peak float32 bytes of run_pipeline over vmapped seeds: GPT weights with AdamW
+        moments and gradients, a batch's activations (attention T x T per head), the corpus and
+        the collected teacher data."""
+        D, T, V, L, H, B = (self.n_embd, self.block_size, self.vocab_size, self.n_layer,
+                            self.n_head, self.batch)
+        weights = 12 * L * D * D + 2 * V * D + T * D
+        acts = B * L * (16 * T * D + 3 * H * T * T) + 2 * B * T * V
+        collected = self.collect_batches * B * T * (3 * D // H + T)
+        return 4.0 * n_seeds * (4 * weights + 2 * acts + self.corpus_size + collected)
+
     def gpt_config(self) -> GPTConfig:
         return GPTConfig(vocab_size=self.vocab_size, block_size=self.block_size,
                          n_layer=self.n_layer, n_head=self.n_head, n_embd=self.n_embd)

@@ -27,8 +27,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from . import guards
 from . import init as init_lib
-from .embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding, _validate_if_concrete
+from .embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding
 from .errors import ConfigError, check_positive
 from .tiers import Tiers
 
@@ -130,8 +131,7 @@ class PaddedEmbedding(nnx.Module):
         self.table = init_lib.embed(vocab_size, dim, rngs=rngs, scheme=init)
 
     def __call__(self, ids_BT):
-        _validate_if_concrete(ids_BT, self.vocab_size)
-        e = self.table(ids_BT)
+        e = guards.take_rows(self.table, ids_BT, self.vocab_size)
         return jnp.pad(e, [(0, 0)] * (e.ndim - 1) + [(0, self.out_dim - self.dim)])
 
     def lookup_all(self):

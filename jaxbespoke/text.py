@@ -16,13 +16,14 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, check_fraction
+from .errors import ConfigError, check_fraction, check_ids
 
 SPECIALS = ("<unk>", "<eos>")
 UNK, EOS = 0, 1
@@ -142,17 +143,30 @@ def load(source: str | os.PathLike = "pydoc", vocab_cap: int = 2048,
     key = hashlib.sha256(f"{TOKENIZER_VERSION}|{vocab_cap}|".encode() + text.encode()).hexdigest()
     cache = Path(cache_dir or default_cache_dir()) / f"text-{key[:24]}.npz"
     if cache.is_file():
-        with np.load(cache, allow_pickle=False) as z:
-            return TextCorpus(name, z["ids"].astype(np.int32), Vocab(tuple(z["words"].tolist())))
+        try:
+            with np.load(cache, allow_pickle=False) as z:
+                got = TextCorpus(name, z["ids"].astype(np.int32),
+                                 Vocab(tuple(z["words"].tolist())))
+            check_ids(got.ids, got.vocab_size, f"cached ids in {cache}")
+            return got
+        except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never trusted
+            print(f"warning: ignoring unreadable cache {cache} ({type(e).__name__}); "
+                  "rebuilding it", file=sys.stderr)
     tokens = tokenize(text)
     if not tokens:
         raise ConfigError(f"text {name!r} holds no words")
     vocab = Vocab.build(tokens, vocab_cap)
     ids = vocab.encode(tokens)
-    cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, ids=ids, words=np.array(vocab.words))
-    os.replace(tmp, cache)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(tmp, ids=ids, words=np.array(vocab.words))
+        os.replace(tmp, cache)
+    except OSError as e:  # a cache that cannot be written only costs time next run
+        if tmp.parent.is_dir():
+            tmp.unlink(missing_ok=True)
+        print(f"warning: cannot write the corpus cache {cache} ({e.strerror}); continuing "
+              "without it", file=sys.stderr)
     return TextCorpus(name, ids, vocab)
 
 

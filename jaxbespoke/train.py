@@ -127,6 +127,10 @@ class Task:
     active_groups(model, batch) -> {group: bool} (optional: torch None-grad emulation).
     indexed: sample is called as sample(key, data, step) with the global step index (for the
     original's deterministic batch orders, e.g. batch b = corpus[64 b : ...]).
+    loss_limit: a finite loss above this is a blow-up, reported as divergence like NaN/inf
+    (e.g. 10 x ln V for a cross-entropy: far above a uniform predictor's ln V); it applies to
+    the training loss and to the evaluated metrics named in limit_metrics. Every evaluated
+    metric is checked for NaN/inf whatever the limit.
     """
 
     sample: Callable
@@ -134,6 +138,8 @@ class Task:
     evaluate: Callable
     active_groups: Callable | None = None
     indexed: bool = False
+    loss_limit: float | None = None
+    limit_metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,10 @@ class TrainConfig:
     def __post_init__(self):
         check_positive("epochs", self.epochs)
         check_positive("steps per epoch", self.steps_per_epoch)
+        if self.epochs * self.steps_per_epoch > 2**31 - 1:  # the global step is int32
+            raise ConfigError(f"{self.epochs} epochs x {self.steps_per_epoch} steps per epoch = "
+                              f"{self.epochs * self.steps_per_epoch:,} steps exceeds the int32 "
+                              "step counter (2**31 - 1)")
         bad = [e for e in self.eval_epochs if not 0 <= e < self.epochs]
         if bad:
             raise ConfigError(f"evaluation epochs {bad} lie outside 0..{self.epochs - 1}")
@@ -290,18 +300,19 @@ class Trainer:
         history = history or History(seeds=list(seeds))
         bar = tqdm(range(start_epoch, self.cfg.epochs), desc=desc,
                    disable=not progress or not parallel.is_writer(), leave=False, unit="epoch")
+        limit = self.task.loss_limit
         for epoch in bar:
             params, opt, losses_SK = self._epoch(params, rest, opt, data, keys, jnp.int32(epoch))
             losses_SK = split.host(losses_SK)
-            bad = ~np.isfinite(losses_SK).all(axis=1)
-            if bad.any():
-                bad_seeds = [seeds[i] for i in np.flatnonzero(bad)]
-                raise TrainingDiverged(
-                    f"{desc}: loss became NaN/inf in epoch {epoch + 1} for seed(s) {bad_seeds}",
-                    epoch=epoch, seeds=bad_seeds, partial=history)
+            _check_finite(f"{desc}: training loss", losses_SK, epoch, seeds, history)
+            _check_finite(f"{desc}: mean training loss", losses_SK.mean(axis=1), epoch, seeds,
+                          history, limit)
             history.train_loss.append(losses_SK.mean(axis=1))
             if epoch in self.cfg.eval_epochs:
                 metrics = self._evaluate(split, params, rest, data, keys, epoch)
+                for k, v in metrics.items():
+                    _check_finite(f"{desc}: evaluated {k}", v, epoch, seeds, history,
+                                  limit if k in self.task.limit_metrics else None)
                 history.eval_epochs.append(epoch)
                 for k, v in metrics.items():
                     history.evals.setdefault(k, []).append(v)
@@ -313,6 +324,25 @@ class Trainer:
 
 def _n_seeds(keys) -> int:
     return jax.tree.leaves(keys)[0].shape[0]
+
+
+def _check_finite(what: str, values, epoch: int, seeds, history, limit=None) -> None:
+    """TrainingDiverged naming the quantity, epoch and seeds if any value (leading axis = seed)
+    is NaN/inf, or above `limit`."""
+    v = np.asarray(values)
+    if not np.issubdtype(v.dtype, np.floating):
+        return
+    v = v.reshape(v.shape[0], -1) if v.ndim else v.reshape(1, 1)
+    bad = ~np.isfinite(v).all(axis=1)
+    why = "became NaN/inf"
+    if not bad.any() and limit is not None:
+        bad = (v > limit).any(axis=1)
+        why = f"blew up above {limit:.4g} (the divergence threshold)"
+    if bad.any():
+        bad_seeds = [seeds[i] for i in np.flatnonzero(bad)] if v.shape[0] == len(seeds) \
+            else list(seeds)
+        raise TrainingDiverged(f"{what} {why} in epoch {epoch + 1} for seed(s) {bad_seeds}",
+                               epoch=epoch, seeds=bad_seeds, partial=history)
 
 
 def _path_names(path) -> tuple:

@@ -10,7 +10,6 @@ Exit status 1 if a gating row fails.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import sys
@@ -105,20 +104,26 @@ NOTES = """## What the checks do
 """
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(prog="parity/report.py", description=__doc__.splitlines()[0])
+def main(argv=None) -> int:
+    from jaxbespoke.cli import ArgumentParser
+
+    ap = ArgumentParser(prog="parity/report.py", description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "parity")
     ap.add_argument("--quick", action="store_true", help="the small versions pytest runs")
     ap.add_argument("--only", nargs="*", default=None, help="run checks whose name starts so")
     ap.add_argument("--render", type=Path, default=None,
                     help="only rewrite parity.md (into --out) from an existing parity.json")
-    args = ap.parse_args()
-    if args.render is not None:
-        import json
+    args = ap.parse_args(argv)
+    from jaxbespoke import cli, outputs
 
+    outputs.prepare(args.out)
+    if args.render is not None:
+        from jaxbespoke.errors import ConfigError
         from jaxbespoke.report import write_atomic
 
-        d = json.loads(args.render.read_text())
+        d = cli.read_json(args.render, "--render")
+        if not isinstance(d, dict) or "checks" not in d or "versions" not in d:
+            raise ConfigError(f"--render {args.render}: not a parity.json (needs checks, versions)")
         write_atomic(args.out / "parity.md", markdown(d["checks"], d["versions"], d))
         print(f"wrote {args.out / 'parity.md'}")
         return 0
@@ -164,4 +169,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from jaxbespoke import cli
+
+    cli.run_main(main)

@@ -64,6 +64,6 @@ def test_nan_loss_stops_and_still_writes(tmp_path, capsys):
                              "--out", str(tmp_path)])
     assert code == 1
     err = capsys.readouterr().err
-    assert "NaN/inf in epoch" in err and "seed(s)" in err
+    assert ("NaN/inf in epoch" in err or "blew up above" in err) and "seed(s)" in err
     d = json.loads((tmp_path / "convergence.json").read_text())
     assert d["status"] == "diverged" and d["diverged"]["epoch"] >= 1

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import floors
+from ..errors import TrainingDiverged
 
 # which low-noise metric each preset task records
 CORRECTED = {"next_all": "val_full", "working": "heldout", "scaling": "all_windows",
@@ -31,8 +32,12 @@ def run_focused(seeds: list[int], cfg=None, *, progress: bool = True) -> dict:
     cfg = cfg or protocol.PooledConfig()
     t0 = time.perf_counter()
     paired = protocol.run_pooled(cfg, seeds, progress=progress)
-    unpaired = protocol.run_pooled(cfg, seeds, progress=progress, kinds=("bespoke",),
-                                   streams="unpaired")
+    try:
+        unpaired = protocol.run_pooled(cfg, seeds, progress=progress, kinds=("bespoke",),
+                                       streams="unpaired")
+    except TrainingDiverged as e:  # keep the paired models, which finished
+        e.completed = {"models": paired["models"], "timing": paired["timing"]}
+        raise
     steps = cfg.epochs * cfg.steps_per_epoch
     res = {"final": {}, "corrected": {}, "oracle": {}, "params": {}, "curves": {},
            "timing": {}, "short": False, "steps": steps, "full_steps": 2500,

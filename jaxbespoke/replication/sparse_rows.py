@@ -30,8 +30,25 @@ TASK, MODE = "random", "faithful"   # the original's task and behaviour
 
 
 # --------------------------------------------------------------------------- inputs
-def merge_results(*results: dict) -> dict:
-    """One results dict from several experiment JSONs (e.g. one per task)."""
+def merge_results(*results: dict, names=None) -> dict:
+    """One results dict from several experiment JSONs (e.g. one per task). Refused (ConfigError
+    naming the files) unless every file is a results JSON with the same seeds and no task
+    appears twice: runs of other seeds or twice the same task would be averaged silently."""
+    from ..errors import ConfigError
+
+    names = names or [f"results #{i + 1}" for i in range(len(results))]
+    seen: dict = {}
+    for r, name in zip(results, names):
+        if not isinstance(r, dict) or not isinstance(r.get("results"), dict):
+            raise ConfigError(f"{name}: not a sparse_attention results JSON (no 'results')")
+        if r.get("seeds") != results[0].get("seeds"):
+            raise ConfigError(f"{name} has seeds {r.get('seeds')}, {names[0]} has "
+                              f"{results[0].get('seeds')}: only runs of the same seeds merge")
+        for task in r["results"]:
+            if task in seen:
+                raise ConfigError(f"task {task!r} is in both {seen[task]} and {name}; merge "
+                                  "one file per task")
+            seen[task] = name
     out = {"results": {}, "per_batch": {}, "config": {}, "timing": {}, "seeds": None}
     for r in results:
         for k in ("results", "per_batch", "config"):

@@ -43,7 +43,7 @@ def four_devices(tmp_path_factory):
 
 
 def _compare(a: dict, b: dict, pa: str, pb: str) -> float:
-    keys = sorted(k[len(pa):] for k in b if k.startswith(pb))
+    keys = sorted(k[len(pb):] for k in b if k.startswith(pb))
     assert keys and all(pa + k in a for k in keys)
     worst = 0.0
     for k in keys:

@@ -144,3 +144,12 @@ def test_the_table_lists_every_registry_figure_once():
     # not run here: said so, never judged
     assert by["medium.standard_params"]["verdict"] == V.NA
     assert by["sparse.selector_accuracy"]["verdict"] == V.NA
+
+
+def test_definitive_without_a_trained_bespoke_model_gives_no_ratio_verdict():
+    R = synthetic_R()
+    for part in ("final", "corrected"):
+        del R["definitive"][part]["bespoke"]
+    by = {r["key"]: r for r in bespoke.build_rows(R)}
+    assert by["definitive.loss_ratio_criterion"]["verdict"] == V.NA
+    assert by["definitive.bespoke_params"]["verdict"] == V.REPLICATED

@@ -136,13 +136,19 @@ def encoder_claims(R: dict, by: dict, timing: dict) -> list[dict]:
                    f"not", metric="configuration"))
     res = R.get("definitive")
     if res is not None and "final" in res:
-        q = _qratio(res, unpaired=False)
         leak = ("both losses are read off an unmasked encoder that copies its targets: a ratio of "
                 "two copying losses says nothing about the embedding")
-        out.append(det("definitive.loss_ratio_criterion", True,
-                       f"the script's criterion; our shortened runs give bespoke/standard "
-                       f"{q:.3f} ({'meets' if q < 0.9 else 'misses'} < 0.90)",
-                       claim_ok=q < 0.9, artefact=leak, metric="criterion"))
+        if "bespoke" in res["final"]:
+            q = _qratio(res, unpaired=False)
+            out.append(det("definitive.loss_ratio_criterion", True,
+                           f"the script's criterion; our shortened runs give bespoke/standard "
+                           f"{q:.3f} ({'meets' if q < 0.9 else 'misses'} < 0.90)",
+                           claim_ok=q < 0.9, artefact=leak, metric="criterion"))
+        else:
+            out.append(det("definitive.loss_ratio_criterion", None,
+                           "the script's criterion; the bespoke definitive model was not trained "
+                           "here (the original never reported it: 'bespoke pending')",
+                           explanation=leak, metric="criterion"))
         p = _pratio(res)
         out.append(det("definitive.param_ratio_criterion", True,
                        f"the script's criterion; the definitive models' ratio is {p:.3f}x",

@@ -101,11 +101,36 @@ def run_preset(name: str, seeds: list[int], *, quick: bool = False, progress: bo
             res["curves"][label] = {"epochs": v["eval_epochs"],
                                     "values": v["curves"].get(key, v["curves"]["train_loss"])}
             res["timing"][label] = v["timing"]
+        for kind in ("standard", "bespoke"):   # counts of a kind the plan does not train
+            if kind not in res["params"]:
+                res["params"][kind] = param_counts(run, seeds, kind)
         subs[run.name] = res
     wall = time.perf_counter() - t0
     for r in subs.values():
         r["wall_s"] = wall / len(subs)
     return subs
+
+
+def param_counts(run, seeds: list[int], kind: str) -> np.ndarray:
+    """Exact parameter counts of an untrained model per seed (its tiers decide the count)."""
+    import jax
+    from flax import nnx
+
+    from .. import presets
+    from ..embeddings import param_count
+
+    _, tl = presets.build_data(run, seeds)
+    caps = presets.capacities(run, tl)
+    out = []
+    for t in tl:
+        m = nnx.eval_shape(lambda: presets.make_model(run, kind, jax.random.key(0), t.tier_V,
+                                                      t.rows_V(), caps))
+        # compact tables are built at the seeds' maximum tier sizes: count this seed's own
+        emb = param_count(m.embed) if kind == "standard" or run.layout == "replica" else \
+            presets.embed_params(run, t.sizes)
+        out.append(emb if run.compare == "embedding" else param_count(m) - param_count(m.embed)
+                   + emb)
+    return np.asarray(out)
 
 
 def params_only(name: str, seeds: list[int]) -> dict:

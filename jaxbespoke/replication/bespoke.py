@@ -13,6 +13,7 @@ import numpy as np
 from .. import stats
 from ..errors import ConfigError
 from . import verdicts as V
+from .claims import nums
 from .figures import by_experiment, figure
 from .rows import g, make_row
 
@@ -158,10 +159,8 @@ def ratio_row(key: str, res: dict, test: dict, *, unpaired: bool, artefact: str 
 
 # --------------------------------------------------------------------------- per experiment
 def focused_rows(f: dict, tests: dict) -> list[dict]:
-    below = ""
     rows = [level_row("focused.standard_loss", f, "standard",
-                      metric="final validation loss, 80 targets (the original's estimator)",
-                      note=below),
+                      metric="final validation loss, 80 targets (the original's estimator)"),
             level_row("focused.bespoke_loss", f, "bespoke",
                       metric="final validation loss, 80 targets (the original's estimator)")]
     std_rep, bes_rep = _num(figure("focused.standard_loss").reported), \
@@ -359,12 +358,6 @@ TABLE_RATIOS = ("scaling.1k.ratio", "scaling.5k.ratio", "scaling.20k.ratio", "sc
                 "initial.ratio", "optimized.ratio", "ultra.ratio")
 
 
-def _numbers(text) -> list[float]:
-    import re
-
-    return [float(x) for x in re.findall(r"\d+\.\d+|\d+", str(text).replace(",", ""))]
-
-
 def statistics_rows(R: dict, tests: dict) -> list[dict]:
     """The summary tables' statistics. The original's code computes none of them: each row says
     whether its arithmetic reproduces from the reported rows and what the real statistics,
@@ -395,9 +388,9 @@ def statistics_rows(R: dict, tests: dict) -> list[dict]:
                                        "listed; they are not pooled across experiments",
                                  explanation=per_test, metric="Cohen's d_z"))
         elif k == "statistics.ratio_ci":
-            nums = _numbers(fig.reported)
+            stated = nums(fig.reported)
             arith = [round(min(sc), 3), round(max(sc), 3)]
-            ok = len(nums) >= 2 and all(abs(a - b) < 6e-4 for a, b in zip(arith, nums[:2]))
+            ok = len(stated) >= 2 and all(abs(a - b) < 6e-4 for a, b in zip(arith, stated[:2]))
             ours = "; ".join(
                 f"{e}: {_ratio_ci_text(R[e], e in UNPAIRED)}" for e in RATIO_EXPERIMENTS[1:5]
                 if e in R)
@@ -409,11 +402,11 @@ def statistics_rows(R: dict, tests: dict) -> list[dict]:
                                        "our seeds, per corpus size: " + ours,
                                  explanation="", metric="confidence interval"))
         elif k == "statistics.param_ci":
-            nums = _numbers(fig.reported)
+            stated = nums(fig.reported)
             pr = [_num(figure(x).reported) for x in ("optimized.param_ratio", "ultra.param_ratio",
                                                      "initial.param_ratio")]
             arith = [min(pr), max(pr)]
-            ok = len(nums) >= 2 and all(abs(a - b) < 6e-4 for a, b in zip(arith, nums[:2]))
+            ok = len(stated) >= 2 and all(abs(a - b) < 6e-4 for a, b in zip(arith, stated[:2]))
             rows.append(make_row(fig, verdict=V.judge(plausible=ok, never_computed=True),
                                  number=f"min-max [{arith[0]}, {arith[1]}] of "
                                         f"three different models' parameter ratios "

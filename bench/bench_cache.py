@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jaxbespoke import report  # noqa: E402
+from jaxbespoke.utils import report  # noqa: E402
 
 TIME_LINE = re.compile(r"Time: compile ([\d.]+) s, run ([\d.]+) s, total ([\d.]+) s")
 

@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from jaxbespoke import bench, cli, device, report  # noqa: E402
-from jaxbespoke.embeddings import BespokeEmbedding  # noqa: E402
-from jaxbespoke.protocol import PooledConfig, run_pooled  # noqa: E402
+from jaxbespoke.utils import bench, cli, device, report  # noqa: E402
+from jaxbespoke.nn.embeddings import BespokeEmbedding  # noqa: E402
+from jaxbespoke.protocols.protocol import PooledConfig, run_pooled  # noqa: E402
 
 
 def measure(cfg, n_seeds: int, table_pooling: bool = False, kinds=("standard", "bespoke")) -> dict:

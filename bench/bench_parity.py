@@ -3,7 +3,7 @@
 
 PyTorch: the vectorised reference (`parity.torch_ref`), seeds in a Python loop, one intra-op
 thread per process (as a 2-core machine shared with other work should run it; --torch-threads
-changes it). JAX: `jaxbespoke.protocol.run_pooled`, seeds vmapped into one program; compilation
+changes it). JAX: `jaxbespoke.protocols.protocol.run_pooled`, seeds vmapped into one program; compilation
 is timed apart from running. Absolute times on a shared machine are noisy; the ratios measured in
 one run are the figures to read. Next to JAX's times: its FLOP bound (XLA's FLOPs of the compiled
 step and evaluation over the matmul throughput measured in the same run).
@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jaxbespoke import bench, cli, device, report  # noqa: E402
-from jaxbespoke.protocol import PooledConfig, run_pooled  # noqa: E402
+from jaxbespoke.utils import bench, cli, device, report  # noqa: E402
+from jaxbespoke.protocols.protocol import PooledConfig, run_pooled  # noqa: E402
 
 
 def time_torch(cfg, n_seeds: int) -> dict:

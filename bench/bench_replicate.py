@@ -32,8 +32,8 @@ def cpu_s() -> float:
 def bench_jax(steps: int, preset: str):
     import jax
 
-    from jaxbespoke import presets
-    from jaxbespoke.train import Trainer, TrainConfig, init_states
+    from jaxbespoke.protocols import presets
+    from jaxbespoke.training.train import Trainer, TrainConfig, init_states
 
     run = presets.get(preset)[0]
     data, tl = presets.build_data(run, [0])
@@ -59,7 +59,7 @@ def bench_jax(steps: int, preset: str):
 def bench_torch(steps: int, preset: str, threads: int):
     import torch
 
-    from jaxbespoke import presets
+    from jaxbespoke.protocols import presets
     from parity.torch_ref.encoders import EncoderLM
 
     torch.set_num_threads(threads)
@@ -107,7 +107,7 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench_replicate.json")
     args = p.parse_args()
     steps = 5 if args.quick else args.steps
-    from jaxbespoke import bench
+    from jaxbespoke.utils import bench
 
     load0 = os.getloadavg()
     thr = bench.matmul_throughput()

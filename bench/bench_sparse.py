@@ -52,7 +52,7 @@ def main() -> int:
     def ours():
         from dataclasses import replace
 
-        from jaxbespoke.sparse import SparseConfig, run_pipeline
+        from jaxbespoke.protocols.sparse import SparseConfig, run_pipeline
         cfg = replace(SparseConfig(task="random"), log_every=min(sizes.values()) if args.quick
                       else 100, **sizes)
         r = run_pipeline(cfg, [0], modes=("faithful",), progress=False)
@@ -62,7 +62,7 @@ def main() -> int:
     res = {"sizes": sizes, "load_before": os.getloadavg()}
     import jax
 
-    from jaxbespoke import bench
+    from jaxbespoke.utils import bench
 
     res["jax"] = {"version": jax.__version__, "backend": jax.default_backend()}
     thr = res["matmul"] = bench.matmul_throughput()

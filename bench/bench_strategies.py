@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
 import numpy as np  # noqa: E402
 
 import embedding_strategies as E  # noqa: E402
-from jaxbespoke import cli, device, report, strategies  # noqa: E402
+from jaxbespoke.utils import cli, device, report
+from jaxbespoke.nn import strategies  # noqa: E402
 
 COMPACT = ("bespoke_compact", "adaptive", "mixed")
 LIMIT = 1.5
@@ -45,9 +46,9 @@ def main() -> int:
     import jax.numpy as jnp
     from flax import nnx
 
-    from jaxbespoke.gpt import GPTConfig
-    from jaxbespoke.lm import EmbeddingLM
-    from jaxbespoke.train import OptimConfig, TrainConfig, Trainer
+    from jaxbespoke.nn.gpt import GPTConfig
+    from jaxbespoke.nn.lm import EmbeddingLM
+    from jaxbespoke.training.train import OptimConfig, TrainConfig, Trainer
 
     cfg = replace(E.Config(), epochs=1, steps_per_epoch=args.steps)
     corpus, (train, val, _), bands, info = E.prepare(cfg)

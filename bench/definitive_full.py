@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jaxbespoke import cli, device, report  # noqa: E402
+from jaxbespoke.utils import cli, device, report  # noqa: E402
 
 NAME = "definitive_full"
 GROUPS = ((("faithful",), ("standard", "bespoke")), (("causal",), ("standard",)))
@@ -40,7 +40,8 @@ def parse(argv=None):
 
 def progress_of(run, seeds, short, ckpt) -> dict:
     """Epochs done per model, read from its checkpoints."""
-    from jaxbespoke import checkpoint, presets
+    from jaxbespoke.training import checkpoint
+    from jaxbespoke.protocols import presets
 
     out = {}
     for variants, kinds in GROUPS:
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
     args = parse(argv)
     info = device.setup(args)
     print(device.banner(info), flush=True)
-    from jaxbespoke import presets
+    from jaxbespoke.protocols import presets
 
     run = presets.get("definitive")[0]
     short = presets.Shorten(3, 5) if args.quick else None

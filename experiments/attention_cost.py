@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from jaxbespoke import cli, cost, device, outputs, report  # noqa: E402
+from jaxbespoke.utils import cli, device, outputs, report
+from jaxbespoke.nn import cost  # noqa: E402
 
 NAME = "attention_cost"
 # What the original's tables print (spec 3.1, 3.2, 3.5-3.7), to check our recomputation against.
@@ -108,10 +109,15 @@ def wall_clock(args, lengths) -> tuple[list[dict], dict]:
     import jax.numpy as jnp
     from flax import nnx
 
-    from jaxbespoke import bench
-    from jaxbespoke.gpt import CausalSelfAttention, GPTConfig
-    from jaxbespoke.sparse import (HeadApproximator, KeySelector, given_keys_exact_head,
-                                   hybrid_head, sparse_layer)
+    from jaxbespoke.utils import bench
+    from jaxbespoke.nn.gpt import CausalSelfAttention, GPTConfig
+    from jaxbespoke.protocols.sparse import (
+        HeadApproximator,
+        KeySelector,
+        given_keys_exact_head,
+        hybrid_head,
+        sparse_layer,
+    )
 
     thr = bench.matmul_throughput()
     print(f"matmul throughput: {thr['flops_per_s'] / 1e9:.1f} GFLOP/s best, "
@@ -321,7 +327,7 @@ def main(argv=None) -> int:
     p.add_argument("--warmup", type=cli.positive_int, default=2)
     args = p.parse_args(argv)
     if args.d % args.heads:
-        from jaxbespoke.errors import ConfigError
+        from jaxbespoke.utils.errors import ConfigError
         raise ConfigError(f"width {args.d} is not divisible by {args.heads} heads")
     cli.apply_quick(args, p, argv, max_len=64, repeats=2, warmup=1, tokens=256)
     cli.seeds(args)  # the shared flags are validated even where no seed is used
@@ -332,12 +338,12 @@ def main(argv=None) -> int:
     macs = mac_tables(args)
     lengths = [T for T in (64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384) if T <= args.max_len]
     if not lengths:
-        from jaxbespoke.errors import ConfigError
+        from jaxbespoke.utils.errors import ConfigError
         raise ConfigError(f"--max-len {args.max_len} is below the shortest timed length 64")
     cli.check_memory(cost.timing_bytes(lengths, args.tokens, args.d, args.heads, args.hidden,
                                        args.top_k), "the timed attention layers")
     if args.top_k > min(lengths):
-        from jaxbespoke.errors import ConfigError
+        from jaxbespoke.utils.errors import ConfigError
         raise ConfigError(f"top-k {args.top_k} exceeds the shortest length {min(lengths)}")
     load_before = os.getloadavg()
     wall, matmul = wall_clock(args, lengths)

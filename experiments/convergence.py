@@ -13,8 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 
 
-from jaxbespoke import cli, device, outputs, report
-from jaxbespoke.errors import TrainingDiverged
+from jaxbespoke.utils import cli, device, outputs, report
+from jaxbespoke.utils.errors import TrainingDiverged
 from jaxbespoke.replication import convergence as conv
 from jaxbespoke.replication.figures import figure
 from jaxbespoke.replication.rows import g
@@ -43,7 +43,7 @@ def parse(argv=None):
 
 
 def build_config(args):
-    from jaxbespoke.protocol import PooledConfig
+    from jaxbespoke.protocols.protocol import PooledConfig
 
     base = PooledConfig(**QUICK) if args.quick else PooledConfig()
     over = {k: getattr(args, k) for k in ("epochs", "steps_per_epoch", "embed_dim", "vocab_size",
@@ -56,7 +56,7 @@ def build_config(args):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    from jaxbespoke import protocol
+    from jaxbespoke.protocols import protocol
     from jaxbespoke.replication.runs import run_focused
 
     cfg = build_config(args)

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from jaxbespoke import cli, device, outputs, report, stats  # noqa: E402
-from jaxbespoke.errors import ConfigError, TrainingDiverged  # noqa: E402
+from jaxbespoke.utils import cli, device, outputs, report, stats  # noqa: E402
+from jaxbespoke.utils.errors import ConfigError, TrainingDiverged  # noqa: E402
 
 NAME = "embedding_strategies"
 
@@ -70,8 +70,8 @@ def build_task(cfg: Config, n_tiers: int):
     import jax
     import jax.numpy as jnp
 
-    from jaxbespoke.gpt import lm_loss
-    from jaxbespoke.train import Task
+    from jaxbespoke.nn.gpt import lm_loss
+    from jaxbespoke.training.train import Task
 
     T, B = cfg.window, cfg.batch
 
@@ -133,7 +133,8 @@ def eval_windows(val: np.ndarray, window: int, chunk: int, max_tokens: int = 0):
 
 
 def prepare(cfg: Config, cache_dir=None):
-    from jaxbespoke import strategies, text, tiers
+    from jaxbespoke.nn import strategies
+    from jaxbespoke.data import text, tiers
 
     corpus = text.load(cfg.source, cfg.vocab_cap, cache_dir=cache_dir)
     train, val, test = corpus.splits()
@@ -160,10 +161,10 @@ def run_one(cfg: Config, plan, bands, data, seeds, *, progress: bool, desc: str)
     import jax
     from flax import nnx
 
-    from jaxbespoke.embeddings import param_count
-    from jaxbespoke.gpt import GPTConfig
-    from jaxbespoke.lm import EmbeddingLM
-    from jaxbespoke.train import OptimConfig, TrainConfig, Trainer
+    from jaxbespoke.nn.embeddings import param_count
+    from jaxbespoke.nn.gpt import GPTConfig
+    from jaxbespoke.nn.lm import EmbeddingLM
+    from jaxbespoke.training.train import OptimConfig, TrainConfig, Trainer
 
     gcfg = GPTConfig(vocab_size=plan.vocab_size, block_size=cfg.window, n_layer=cfg.layers,
                      n_head=cfg.heads, n_embd=cfg.width, init=cfg.init)
@@ -443,7 +444,7 @@ def main(argv=None) -> int:
     out = outputs.prepare(args.out or Path("results") / NAME)  # before any compute
     import jax.numpy as jnp
 
-    from jaxbespoke import strategies
+    from jaxbespoke.nn import strategies
 
     t_start = time.perf_counter()
     corpus, (train, val, _), bands, info = prepare(cfg, args.cache_dir)

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from jaxbespoke import cli, device, outputs, parallel, report
-from jaxbespoke.errors import ConfigError, TrainingDiverged
+from jaxbespoke.utils import cli, device, outputs, parallel, report
+from jaxbespoke.utils.errors import ConfigError, TrainingDiverged
 from jaxbespoke.replication import document, runs, table
 from jaxbespoke.replication.rows import tally, tally_line
 
@@ -100,7 +100,7 @@ def _sparse(paths):
 
 
 def _quick_pooled():
-    from jaxbespoke.protocol import PooledConfig
+    from jaxbespoke.protocols.protocol import PooledConfig
 
     return PooledConfig(epochs=5, steps_per_epoch=10, eval_every=2)
 

@@ -17,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from jaxbespoke import cli, device, outputs, report, stats  # noqa: E402
+from jaxbespoke.utils import cli, device, outputs, report, stats  # noqa: E402
 from jaxbespoke.replication import sparse_tests as ST  # noqa: E402
 from jaxbespoke.replication.rows import markdown_table  # noqa: E402
 from jaxbespoke.replication.sparse_rows import merge_results, sparse_rows  # noqa: E402
-from jaxbespoke.sparse import MODES, TASKS, VARIANTS, SparseConfig  # noqa: E402
+from jaxbespoke.protocols.sparse import MODES, TASKS, VARIANTS, SparseConfig  # noqa: E402
 
 NAME = "sparse_attention"
 METRICS = ("logits_rel_err", "kl", "ce", "head_rel_err", "selector_top1_acc",
@@ -244,7 +244,7 @@ def main(argv=None) -> int:
         return 0
     info = device.setup(args)
     out = outputs.prepare(out)  # before any compute
-    from jaxbespoke.sparse import run_pipeline
+    from jaxbespoke.protocols.sparse import run_pipeline
 
     print(device.banner(info), flush=True)
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Parity of `jaxbespoke.embeddings` against `parity.torch_ref.embeddings`."""
+"""Parity of `jaxbespoke.nn.embeddings` against `parity.torch_ref.embeddings`."""
 
 from __future__ import annotations
 

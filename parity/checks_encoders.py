@@ -1,4 +1,4 @@
-"""Parity of `jaxbespoke.encoders` against `torch_ref.encoders` (torch's own
+"""Parity of `jaxbespoke.nn.encoders` against `torch_ref.encoders` (torch's own
 nn.TransformerEncoderLayer): forward logits and every parameter's gradient, dropout off, for the
 post-LN encoder (unmasked as in the original, and the causal control) and the pre-LN block."""
 
@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from flax import nnx
 
-from jaxbespoke.embeddings import StandardEmbedding
-from jaxbespoke.encoders import EncoderConfig, EncoderLM
-from jaxbespoke.models import cross_entropy
+from jaxbespoke.nn.embeddings import StandardEmbedding
+from jaxbespoke.nn.encoders import EncoderConfig, EncoderLM
+from jaxbespoke.nn.models import cross_entropy
 
 from . import common, convert
 from .checks import compare, register

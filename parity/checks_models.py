@@ -1,4 +1,4 @@
-"""Parity of `jaxbespoke.models` (the pooled next-token model) against `torch_ref.models`."""
+"""Parity of `jaxbespoke.nn.models` (the pooled next-token model) against `torch_ref.models`."""
 
 from __future__ import annotations
 

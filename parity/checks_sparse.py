@@ -1,4 +1,4 @@
-"""Parity of `jaxbespoke.gpt` and `jaxbespoke.sparse` against `torch_ref.gpt` / `torch_ref.sparse`:
+"""Parity of `jaxbespoke.nn.gpt` and `jaxbespoke.protocols.sparse` against `torch_ref.gpt` / `torch_ref.sparse`:
 forward and gradients, and the top-k key order (by score, ties to the lower index)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from flax import nnx
 
-from jaxbespoke import gpt as jgpt
-from jaxbespoke import sparse as jsp
+from jaxbespoke.nn import gpt as jgpt
+from jaxbespoke.protocols import sparse as jsp
 
 from . import common
 from .checks import Context, compare, register, row, torch_dtype

@@ -1,7 +1,7 @@
 """Statistical agreement of the unseeded 50-epoch protocol (spec section 1).
 
 PyTorch runs the original with its own random streams (torch.multinomial corpus, torch default
-init, torch.randint windows and validation batches); JAX runs `jaxbespoke.protocol.run_pooled`
+init, torch.randint windows and validation batches); JAX runs `jaxbespoke.protocols.protocol.run_pooled`
 with jax.random streams. Nothing is shared, so only distributions can agree: for each model the
 final-loss means over >= 16 independent seeds per side must not differ, i.e. the Welch 95% CI of
 mean(JAX) - mean(torch) must contain 0. A control run of JAX with N(0, 0.02) instead of torch's
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from scipy import stats as sps
 
-from jaxbespoke.protocol import PooledConfig, run_pooled
+from jaxbespoke.protocols.protocol import PooledConfig, run_pooled
 
 from .checks import register, row
 from .torch_ref.train import run_pooled_unseeded

@@ -16,10 +16,10 @@ import jax.numpy as jnp
 import numpy as np
 import torch
 
-from jaxbespoke import corpus, tiers
-from jaxbespoke.models import cross_entropy
-from jaxbespoke.protocol import PooledConfig
-from jaxbespoke.train import OptimConfig
+from jaxbespoke.data import corpus, tiers
+from jaxbespoke.nn.models import cross_entropy
+from jaxbespoke.protocols.protocol import PooledConfig
+from jaxbespoke.training.train import OptimConfig
 
 from . import common, convert
 from .checks import compare, diffs, register, row

@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from flax import nnx
 
-from jaxbespoke import corpus, tiers
-from jaxbespoke.embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding
-from jaxbespoke.models import PooledNextToken, cross_entropy
+from jaxbespoke.data import corpus, tiers
+from jaxbespoke.nn.embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding
+from jaxbespoke.nn.models import PooledNextToken, cross_entropy
 
 from . import convert
 from .checks import Context, torch_dtype

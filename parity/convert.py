@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from flax import nnx
 
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.utils.errors import ConfigError
 
 # flax leaf name -> (torch leaf name, transposed)
 LEAF_RULES: dict[str, tuple[str, bool]] = {

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from jaxbespoke.train import OptimConfig, Task, TrainConfig, Trainer
+from jaxbespoke.training.train import OptimConfig, Task, TrainConfig, Trainer
 
 
 def step_key_table(key, epochs: int, steps: int) -> jax.Array:

@@ -34,7 +34,7 @@ def _verdict(r) -> str:
 
 
 def markdown(rows, versions, meta) -> str:
-    from jaxbespoke.report import md_table
+    from jaxbespoke.utils.report import md_table
 
     head = ["check", "module", "quantity", "max abs", "max rel", "tolerance", "pass"]
     body = [[r["check"], r["module"], r["quantity"], _num(r["max_abs"]), _num(r["max_rel"]),
@@ -78,7 +78,7 @@ NOTES = """## What the checks do
   torch; the JAX gradient must then be exactly zero.
 - **trajectory**: 100 steps from identical weights on one recorded batch stream, torch's
   `Adam` / `AdamW(weight_decay=0.01)` + `clip_grad_norm_(1.0)` + per-epoch `CosineAnnealingLR`
-  (10 epochs x 10 steps) against `jaxbespoke.train.Trainer` (the JAX side replays the stream
+  (10 epochs x 10 steps) against `jaxbespoke.training.train.Trainer` (the JAX side replays the stream
   through a Task, the engine is unchanged). The stream follows the 50-epoch corpus statistics,
   so the low tier is missing from about a quarter of the batches (counted in parity.json);
   clipping is active on every step of the AdamW variant. AdamW's final-params tolerance is
@@ -95,7 +95,7 @@ NOTES = """## What the checks do
   frameworks (a subprocess with `JAX_ENABLE_X64`) at 1e-10.
 - **statistical**: the unseeded original in torch (own corpus by `torch.multinomial`, torch
   default init, `torch.randint` windows, Counter-based tiers) over 16 seeds, against
-  `jaxbespoke.protocol.run_pooled` over 16 other seeds; Welch 95% CI of the difference of the
+  `jaxbespoke.protocols.protocol.run_pooled` over 16 other seeds; Welch 95% CI of the difference of the
   final-loss means must contain 0. The control (JAX with N(0, 0.02) init) is informational: it
   shows what differences 16 seeds can resolve (see mde80), not a gate.
 - pytest runs smaller versions of the same checks (`Context(full=False)`): the statistical check
@@ -105,7 +105,7 @@ NOTES = """## What the checks do
 
 
 def main(argv=None) -> int:
-    from jaxbespoke.cli import ArgumentParser
+    from jaxbespoke.utils.cli import ArgumentParser
 
     ap = ArgumentParser(prog="parity/report.py", description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "parity")
@@ -114,12 +114,12 @@ def main(argv=None) -> int:
     ap.add_argument("--render", type=Path, default=None,
                     help="only rewrite parity.md (into --out) from an existing parity.json")
     args = ap.parse_args(argv)
-    from jaxbespoke import cli, outputs
+    from jaxbespoke.utils import cli, outputs
 
     outputs.prepare(args.out)
     if args.render is not None:
-        from jaxbespoke.errors import ConfigError
-        from jaxbespoke.report import write_atomic
+        from jaxbespoke.utils.errors import ConfigError
+        from jaxbespoke.utils.report import write_atomic
 
         d = cli.read_json(args.render, "--render")
         if not isinstance(d, dict) or "checks" not in d or "versions" not in d:
@@ -133,7 +133,7 @@ def main(argv=None) -> int:
     import optax
     import torch
 
-    from jaxbespoke.report import write_atomic, write_json
+    from jaxbespoke.utils.report import write_atomic, write_json
     from parity import checks
 
     torch.set_num_threads(1)
@@ -169,6 +169,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from jaxbespoke import cli
+    from jaxbespoke.utils import cli
 
     cli.run_main(main)

@@ -57,8 +57,8 @@ def test_parameter_counts_are_the_spec_ones():
 
 
 def test_counter_tiers_equal_library_tiers():
-    """The reference's Counter + stable sort tiering (the original's) == jaxbespoke.tiers."""
-    from jaxbespoke import tiers
+    """The reference's Counter + stable sort tiering (the original's) == jaxbespoke.data.tiers."""
+    from jaxbespoke.data import tiers
     from parity.torch_ref.train import top_bottom_tiers, zipf_corpus
 
     for seed in range(3):

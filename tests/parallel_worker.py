@@ -22,8 +22,8 @@ PRESET_SEEDS = [0, 1, 2]
 
 
 def configs():
-    from jaxbespoke import presets, protocol
-    from jaxbespoke.encoders import EncoderConfig
+    from jaxbespoke.protocols import presets, protocol
+    from jaxbespoke.nn.encoders import EncoderConfig
 
     pooled = protocol.PooledConfig(vocab_size=40, embed_dim=8, window=6, batch=4,
                                    corpus_size=2000, epochs=2, steps_per_epoch=3, eval_every=1,
@@ -47,11 +47,11 @@ def main(argv=None) -> int:
     p.add_argument("--process-id", type=int)
     a = p.parse_args(argv)
 
-    from jaxbespoke import parallel
+    from jaxbespoke.utils import parallel
 
     parallel.initialize(parallel.distributed_settings(a.coordinator, a.num_processes,
                                                       a.process_id))
-    from jaxbespoke import presets, protocol
+    from jaxbespoke.protocols import presets, protocol
 
     pooled, run, short = configs()
     res, splits = {}, {}

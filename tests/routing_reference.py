@@ -5,8 +5,8 @@ Test-only: it loops over tokens in Python, which the library never does.
 
 import numpy as np
 
-from jaxbespoke.embeddings import StandardEmbedding
-from jaxbespoke.strategies import PaddedEmbedding
+from jaxbespoke.nn.embeddings import StandardEmbedding
+from jaxbespoke.nn.strategies import PaddedEmbedding
 
 
 def routing_reference(module, ids) -> np.ndarray:

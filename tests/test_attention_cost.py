@@ -9,11 +9,17 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxbespoke import bench, cost
-from jaxbespoke.gpt import CausalSelfAttention, GPTConfig
-from jaxbespoke.sparse import (HeadApproximator, KeySelector, given_keys_exact_head, hybrid_head,
-                               sparse_layer)
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.utils import bench
+from jaxbespoke.nn import cost
+from jaxbespoke.nn.gpt import CausalSelfAttention, GPTConfig
+from jaxbespoke.protocols.sparse import (
+    HeadApproximator,
+    KeySelector,
+    given_keys_exact_head,
+    hybrid_head,
+    sparse_layer,
+)
+from jaxbespoke.utils.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 

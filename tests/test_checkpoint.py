@@ -6,9 +6,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from jaxbespoke import checkpoint, presets
-from jaxbespoke.encoders import EncoderConfig
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.training import checkpoint
+from jaxbespoke.protocols import presets
+from jaxbespoke.nn.encoders import EncoderConfig
+from jaxbespoke.utils.errors import ConfigError
 
 # the definitive preset's protocol (AdamW, cosine per epoch, clip, dropout, compact bespoke
 # tables), shrunk to seconds

@@ -2,8 +2,9 @@ import jax
 import numpy as np
 import pytest
 
-from jaxbespoke import corpus, stats
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.data import corpus
+from jaxbespoke.utils import stats
+from jaxbespoke.utils.errors import ConfigError
 
 
 def test_zipf_probs_and_entropy_floor_match_spec():

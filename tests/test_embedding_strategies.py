@@ -12,10 +12,12 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "experiments"))
 import embedding_strategies as E  # noqa: E402
 
-from jaxbespoke import cli, strategies, tiers  # noqa: E402
-from jaxbespoke.gpt import GPTConfig, lm_loss  # noqa: E402
-from jaxbespoke.lm import EmbeddingLM, body_param_formula  # noqa: E402
-from jaxbespoke.embeddings import param_count  # noqa: E402
+from jaxbespoke.utils import cli
+from jaxbespoke.nn import strategies
+from jaxbespoke.data import tiers  # noqa: E402
+from jaxbespoke.nn.gpt import GPTConfig, lm_loss  # noqa: E402
+from jaxbespoke.nn.lm import EmbeddingLM, body_param_formula  # noqa: E402
+from jaxbespoke.nn.embeddings import param_count  # noqa: E402
 
 
 def tiny_model_and_data(V=30, T=5):

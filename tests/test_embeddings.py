@@ -6,11 +6,16 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxbespoke import tiers
-from jaxbespoke.embeddings import (BespokeEmbedding, BespokeSpec, StandardEmbedding,
-                                   bespoke_param_formula, param_count)
-from jaxbespoke.errors import ConfigError
-from jaxbespoke.models import PooledNextToken
+from jaxbespoke.data import tiers
+from jaxbespoke.nn.embeddings import (
+    BespokeEmbedding,
+    BespokeSpec,
+    StandardEmbedding,
+    bespoke_param_formula,
+    param_count,
+)
+from jaxbespoke.utils.errors import ConfigError
+from jaxbespoke.nn.models import PooledNextToken
 from routing_reference import routing_reference
 
 V, D = 40, 8

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxbespoke import floors, presets
-from jaxbespoke.embeddings import StandardEmbedding, param_count
-from jaxbespoke.encoders import EncoderConfig, EncoderLM, dropout, layer_param_count
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.protocols import floors, presets
+from jaxbespoke.nn.embeddings import StandardEmbedding, param_count
+from jaxbespoke.nn.encoders import EncoderConfig, EncoderLM, dropout, layer_param_count
+from jaxbespoke.utils.errors import ConfigError
 
 
 def lm(V, cfg, seed=0):

@@ -5,7 +5,7 @@ from collections import defaultdict
 
 import pytest
 
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.utils.errors import ConfigError
 from jaxbespoke.replication import figures as F
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")

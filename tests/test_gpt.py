@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxbespoke.embeddings import param_count
-from jaxbespoke.errors import ConfigError
-from jaxbespoke.gpt import GPT, GPTConfig, lm_loss, param_formula
+from jaxbespoke.nn.embeddings import param_count
+from jaxbespoke.utils.errors import ConfigError
+from jaxbespoke.nn.gpt import GPT, GPTConfig, lm_loss, param_formula
 
 SMALL = GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16)
 

@@ -16,8 +16,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from jaxbespoke import cli, compile_cache, device, parallel
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.utils import cli, compile_cache, device, parallel
+from jaxbespoke.utils.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = ROOT / "tests" / "parallel_worker.py"

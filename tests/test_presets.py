@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxbespoke import floors, presets, tiers
-from jaxbespoke.embeddings import param_count
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.protocols import floors, presets
+from jaxbespoke.data import tiers
+from jaxbespoke.nn.embeddings import param_count
+from jaxbespoke.utils.errors import ConfigError
 
 
 def params(run, kind, tier_V=None, caps=None, embedding_only=False):

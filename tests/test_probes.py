@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxbespoke import guards
-from jaxbespoke.embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding
-from jaxbespoke.errors import ConfigError
-from jaxbespoke.gpt import lm_loss
-from jaxbespoke.models import PooledNextToken, cross_entropy
-from jaxbespoke.strategies import Bands, size
+from jaxbespoke.utils import guards
+from jaxbespoke.nn.embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding
+from jaxbespoke.utils.errors import ConfigError
+from jaxbespoke.nn.gpt import lm_loss
+from jaxbespoke.nn.models import PooledNextToken, cross_entropy
+from jaxbespoke.nn.strategies import Bands, size
 
 V = 10
 TIER_V = np.array([0, 0, 1, 1, 1, 2, 2, 2, 2, -1], np.int32)
@@ -125,8 +125,9 @@ from pathlib import Path  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
 
-from jaxbespoke import checkpoint, cli, outputs, report  # noqa: E402
-from jaxbespoke.train import History  # noqa: E402
+from jaxbespoke.training import checkpoint
+from jaxbespoke.utils import cli, outputs, report  # noqa: E402
+from jaxbespoke.training.train import History  # noqa: E402
 
 SCRIPTS = {"sparse_attention": "experiments/sparse_attention.py",
            "attention_cost": "experiments/attention_cost.py",
@@ -299,7 +300,7 @@ def test_parity_render_bad_file(case, needle, capsys, tmp_path):
 
 
 def test_text_cache_damaged_or_unwritable_is_not_fatal(tmp_path, capsys):
-    from jaxbespoke import text
+    from jaxbespoke.data import text
 
     src = tmp_path / "t.txt"
     src.write_text("the cat sat on the mat . the dog sat too .\n" * 20)
@@ -390,7 +391,7 @@ def test_written_files_respect_the_umask(umask, tmp_path):
 
 # --------------------------------------------------------------------------- divergence
 def _tiny_trainer(evaluate, loss_limit=None, limit_metrics=()):
-    from jaxbespoke.train import Task, TrainConfig, Trainer, init_states
+    from jaxbespoke.training.train import Task, TrainConfig, Trainer, init_states
 
     task = Task(sample=lambda key, data: data["x"], loss=lambda m, x: jnp.mean(m(x) ** 2),
                 evaluate=evaluate, loss_limit=loss_limit, limit_metrics=limit_metrics)
@@ -406,7 +407,7 @@ def _tiny_trainer(evaluate, loss_limit=None, limit_metrics=()):
     (1e20, 50.0, "evaluated val blew up above 50"),
 ])
 def test_every_evaluated_metric_is_checked(value, limit, needle):
-    from jaxbespoke.errors import TrainingDiverged
+    from jaxbespoke.utils.errors import TrainingDiverged
 
     def evaluate(model, key, data):
         return {"val": jnp.sum(model.kernel[...]) * 0 + 1.0, "acc": jnp.float32(0.5)}
@@ -501,7 +502,7 @@ def test_merging_sparse_results_refuses_bad_or_mismatched_files(name, flag, case
 
 
 def test_replicate_divergence_keeps_finished_presets(monkeypatch, capsys, tmp_path):
-    from jaxbespoke.errors import TrainingDiverged
+    from jaxbespoke.utils.errors import TrainingDiverged
 
     mod = script("replicate")
     finished = {"final": {"standard": np.array([3.0, 3.1])},
@@ -534,7 +535,7 @@ def test_replicate_divergence_keeps_finished_presets(monkeypatch, capsys, tmp_pa
 ])
 def test_sizes_that_cannot_run_are_refused_before_training(name, argv, needle, capsys,
                                                            tmp_path, monkeypatch):
-    from jaxbespoke import errors
+    from jaxbespoke.utils import errors
 
     monkeypatch.setattr(errors, "memory_bytes", lambda: 2**30)  # the same on every machine
     code, _, err = run(name, ["--quick", "--no-progress", "--out", str(tmp_path)] + argv, capsys)
@@ -542,7 +543,7 @@ def test_sizes_that_cannot_run_are_refused_before_training(name, argv, needle, c
 
 
 def test_training_longer_than_the_int32_step_counter_is_refused():
-    from jaxbespoke.train import TrainConfig
+    from jaxbespoke.training.train import TrainConfig
 
     with pytest.raises(ConfigError, match="int32 step counter"):
         TrainConfig(epochs=2**31 - 1, steps_per_epoch=2)

@@ -113,7 +113,7 @@ def test_the_unpaired_yardstick_is_wider_than_the_paired_one():
     f = R["focused"]
     row = bespoke.focused_rows(f, bespoke.direction_tests(R))[2]
     assert row["key"] == "focused.ratio" and "unpaired" in row["number"]
-    from jaxbespoke import stats
+    from jaxbespoke.utils import stats
     paired = stats.single_draw(f["final"]["bespoke"] / f["final"]["standard"], "ratio")
     assert row["single_draw"]["interval"] != paired["interval"]
 

@@ -9,14 +9,22 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxbespoke import sparse
-from jaxbespoke.embeddings import param_count
-from jaxbespoke.errors import ConfigError
-from jaxbespoke.gpt import GPT, GPTConfig
+from jaxbespoke.protocols import sparse
+from jaxbespoke.nn.embeddings import param_count
+from jaxbespoke.utils.errors import ConfigError
+from jaxbespoke.nn.gpt import GPT, GPTConfig
 from jaxbespoke.replication import sparse_tests as ST
-from jaxbespoke.sparse import (HeadApproximator, HybridGPT, KeySelector, SparseConfig,
-                               exact_topk_attention, faithful_train_inputs, gather_values,
-                               positional_keys, topk_keys)
+from jaxbespoke.protocols.sparse import (
+    HeadApproximator,
+    HybridGPT,
+    KeySelector,
+    SparseConfig,
+    exact_topk_attention,
+    faithful_train_inputs,
+    gather_values,
+    positional_keys,
+    topk_keys,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16)

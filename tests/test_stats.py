@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from jaxbespoke import stats
+from jaxbespoke.utils import stats
 
 positive = st.lists(st.floats(1e-3, 50.0), min_size=1, max_size=40)
 unit = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40)

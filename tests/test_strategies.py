@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxbespoke import strategies as S
-from jaxbespoke import tiers
-from jaxbespoke.embeddings import param_count
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.nn import strategies as S
+from jaxbespoke.data import tiers
+from jaxbespoke.nn.embeddings import param_count
+from jaxbespoke.utils.errors import ConfigError
 from routing_reference import routing_reference
 
 V, D = 60, 16

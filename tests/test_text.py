@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from jaxbespoke import text
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.data import text
+from jaxbespoke.utils.errors import ConfigError
 
 
 def test_tokenize_words_punctuation_paragraphs():

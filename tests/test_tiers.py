@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from jaxbespoke import tiers
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.data import tiers
+from jaxbespoke.utils.errors import ConfigError
 
 
 def test_frequency_order_breaks_ties_by_first_appearance():

@@ -5,8 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxbespoke import floors, protocol, train
-from jaxbespoke.errors import ConfigError, TrainingDiverged
+from jaxbespoke.protocols import floors, protocol
+from jaxbespoke.training import train
+from jaxbespoke.utils.errors import ConfigError, TrainingDiverged
 
 SMALL = protocol.PooledConfig(vocab_size=40, embed_dim=8, window=6, batch=4, corpus_size=2000,
                               epochs=4, steps_per_epoch=10, eval_every=2, val_batches=2,

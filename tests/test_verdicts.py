@@ -2,7 +2,7 @@
 
 import pytest
 
-from jaxbespoke import stats
+from jaxbespoke.utils import stats
 from jaxbespoke.replication import verdicts as V
 
 

@@ -8,9 +8,9 @@
   `convergence`: the 50-epoch report; `document`: REPLICATION.md and its plots.
 """
 
-from .figures import FIGURES, Figure, by_experiment, figure
-from .rows import make_row, markdown_table, tally
-from .verdicts import RULES, VOCABULARY, judge
+from jaxbespoke.replication.figures import FIGURES, Figure, by_experiment, figure
+from jaxbespoke.replication.rows import make_row, markdown_table, tally
+from jaxbespoke.replication.verdicts import RULES, VOCABULARY, judge
 
 __all__ = ["FIGURES", "Figure", "RULES", "VOCABULARY", "by_experiment", "figure", "judge",
            "make_row", "markdown_table", "tally"]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import stats
-from ..errors import ConfigError
-from . import verdicts as V
-from .claims import nums
-from .figures import by_experiment, figure
-from .rows import g, make_row
+from jaxbespoke.utils import stats
+from jaxbespoke.utils.errors import ConfigError
+from jaxbespoke.replication import verdicts as V
+from jaxbespoke.replication.claims import nums
+from jaxbespoke.replication.figures import by_experiment, figure
+from jaxbespoke.replication.rows import g, make_row
 
 ALPHA = 0.05
 # the pre-declared family of direction tests: one per experiment whose bespoke/standard ratio the
@@ -450,7 +450,7 @@ def _ratio_ci_text(res, unpaired: bool) -> str:
 def build_rows(R: dict, timing: dict | None = None) -> list[dict]:
     """Every row the results in R can decide, in the registry's order. `timing` (runs.timing)
     lets the duration figure use measured seconds per step."""
-    from . import claims, figures
+    from jaxbespoke.replication import claims, figures
 
     tests = direction_tests(R)
     rows = []

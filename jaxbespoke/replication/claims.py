@@ -10,9 +10,9 @@ import re
 
 import numpy as np
 
-from . import verdicts as V
-from .figures import figure
-from .rows import make_row
+from jaxbespoke.replication import verdicts as V
+from jaxbespoke.replication.figures import figure
+from jaxbespoke.replication.rows import make_row
 
 # the scripts' own pass/fail criteria, as the check column of the registry states them
 CRITERIA = {
@@ -93,8 +93,8 @@ def embed_dim_ratio(D: int) -> tuple[int, int]:
     import jax
     from flax import nnx
 
-    from .. import protocol
-    from ..embeddings import param_count
+    from jaxbespoke.protocols import protocol
+    from jaxbespoke.nn.embeddings import param_count
 
     cfg = protocol.PooledConfig(embed_dim=D)
     tier_V = np.zeros(cfg.vocab_size, np.int32)
@@ -110,7 +110,7 @@ def embed_dim_ratio(D: int) -> tuple[int, int]:
 
 
 def encoder_claims(R: dict, by: dict, timing: dict) -> list[dict]:
-    from .. import presets
+    from jaxbespoke.protocols import presets
 
     out = []
     med = presets.get("medium")[0]
@@ -350,7 +350,7 @@ def statistics_claims(R: dict, by: dict, dims: dict) -> list[dict]:
 
 def dims_text() -> dict:
     """The tier width multipliers of every preset, against '1.25-1.5x / 1.0x / 0.25-0.4x'."""
-    from .. import presets
+    from jaxbespoke.protocols import presets
 
     out, bad = [], []
     for name, runs in presets.PRESETS.items():

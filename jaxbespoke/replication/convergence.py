@@ -14,15 +14,15 @@ from dataclasses import replace
 
 import numpy as np
 
-from .. import report, stats
-from . import verdicts as V
-from .bespoke import direction_tests, focused_rows
-from .rows import fmt_interval, fmt_measured, markdown_table, rules_markdown
+from jaxbespoke.utils import report, stats
+from jaxbespoke.replication import verdicts as V
+from jaxbespoke.replication.bespoke import direction_tests, focused_rows
+from jaxbespoke.replication.rows import fmt_interval, fmt_measured, markdown_table, rules_markdown
 
 
 def comparable(cfg) -> bool:
     """Verdicts only mean something for the original's configuration."""
-    from ..protocol import PooledConfig
+    from jaxbespoke.protocols.protocol import PooledConfig
 
     return replace(cfg, skip_absent_tiers=True) == PooledConfig()
 
@@ -114,7 +114,7 @@ def markdown(doc: dict) -> str:
 
 
 def plot(path, doc: dict, f: dict) -> None:
-    from ..report import _plt, curves_on, save, strips_on
+    from jaxbespoke.utils.report import _plt, curves_on, save, strips_on
 
     fig, (ax1, ax2) = _plt().subplots(1, 2, figsize=(12.5, 4.6),
                                       gridspec_kw={"width_ratios": [3, 2]})

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import report, stats
-from .rows import fmt_measured, markdown_table, rules_markdown, tally_line
+from jaxbespoke.utils import report, stats
+from jaxbespoke.replication.rows import fmt_measured, markdown_table, rules_markdown, tally_line
 
 HOW = """\
 ## How verdicts are made

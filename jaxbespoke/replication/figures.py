@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from jaxbespoke.errors import ConfigError
+from jaxbespoke.utils.errors import ConfigError
 
 Kind = Literal["reported", "derived"]
 

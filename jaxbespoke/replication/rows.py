@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .verdicts import NA, VOCABULARY
+from jaxbespoke.replication.verdicts import NA, VOCABULARY
 
 
 def make_row(fig, *, verdict: str, number: str, explanation: str, claim: str | None = None,
@@ -112,6 +112,6 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def rules_markdown() -> str:
-    from .verdicts import RULES
+    from jaxbespoke.replication.verdicts import RULES
 
     return "\n".join(f"- *{v}*: {RULES[v]}." for v in VOCABULARY)

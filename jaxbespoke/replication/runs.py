@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import floors
-from ..errors import TrainingDiverged
+from jaxbespoke.protocols import floors
+from jaxbespoke.utils.errors import TrainingDiverged
 
 # which low-noise metric each preset task records
 CORRECTED = {"next_all": "val_full", "working": "heldout", "scaling": "all_windows",
@@ -27,7 +27,7 @@ CORRECTED = {"next_all": "val_full", "working": "heldout", "scaling": "all_windo
 def run_focused(seeds: list[int], cfg=None, *, progress: bool = True) -> dict:
     """The 50-epoch comparison: both models paired (same batches and validation targets), plus
     the bespoke model on its own stream (the original's unpaired design)."""
-    from .. import protocol
+    from jaxbespoke.protocols import protocol
 
     cfg = cfg or protocol.PooledConfig()
     t0 = time.perf_counter()
@@ -65,7 +65,7 @@ def run_preset(name: str, seeds: list[int], *, quick: bool = False, progress: bo
     """Every configuration of a preset (scaling has four corpus sizes), as its plan says:
     which variants and kinds, shortened how, with an unpaired bespoke run where the original's
     figure was an unpaired ratio. Returns {config name: results}."""
-    from .. import presets
+    from jaxbespoke.protocols import presets
 
     pl = presets.plan(name)
     if pl.max_seeds and not quick:
@@ -116,8 +116,8 @@ def param_counts(run, seeds: list[int], kind: str) -> np.ndarray:
     import jax
     from flax import nnx
 
-    from .. import presets
-    from ..embeddings import param_count
+    from jaxbespoke.protocols import presets
+    from jaxbespoke.nn.embeddings import param_count
 
     _, tl = presets.build_data(run, seeds)
     caps = presets.capacities(run, tl)
@@ -138,8 +138,8 @@ def params_only(name: str, seeds: list[int]) -> dict:
     import jax
     from flax import nnx
 
-    from .. import presets
-    from ..embeddings import param_count
+    from jaxbespoke.protocols import presets
+    from jaxbespoke.nn.embeddings import param_count
 
     run = presets.get(name)[-1]
     _, tl = presets.build_data(run, seeds[:1])

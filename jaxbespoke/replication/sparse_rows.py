@@ -20,11 +20,12 @@ import re
 
 import numpy as np
 
-from .. import cost, stats
-from . import sparse_tests as ST
-from . import verdicts as V
-from .figures import by_experiment
-from .rows import g, make_row
+from jaxbespoke.nn import cost
+from jaxbespoke.utils import stats
+from jaxbespoke.replication import sparse_tests as ST
+from jaxbespoke.replication import verdicts as V
+from jaxbespoke.replication.figures import by_experiment
+from jaxbespoke.replication.rows import g, make_row
 
 TASK, MODE = "random", "faithful"   # the original's task and behaviour
 
@@ -34,7 +35,7 @@ def merge_results(*results: dict, names=None) -> dict:
     """One results dict from several experiment JSONs (e.g. one per task). Refused (ConfigError
     naming the files) unless every file is a results JSON with the same seeds and no task
     appears twice: runs of other seeds or twice the same task would be averaged silently."""
-    from ..errors import ConfigError
+    from jaxbespoke.utils.errors import ConfigError
 
     names = names or [f"results #{i + 1}" for i in range(len(results))]
     seen: dict = {}

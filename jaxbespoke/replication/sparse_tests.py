@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import stats
+from jaxbespoke.utils import stats
 
 ALPHA = 0.05
 # equivalence margins, declared with the family: 2 points of top-1 accuracy; for a KL, 10% of

@@ -4,15 +4,15 @@ attention-cost figures from the cost model, and the documents' statuses on top o
 
 from __future__ import annotations
 
-from . import bespoke, figures
-from .rows import make_row
-from .verdicts import NA
+from jaxbespoke.replication import bespoke, figures
+from jaxbespoke.replication.rows import make_row
+from jaxbespoke.replication.verdicts import NA
 
 
 def build(R: dict, *, sparse_results: dict | None = None, timing: dict | None = None) -> list[dict]:
     """R: bespoke run results (runs.*); sparse_results: merged JSON of
     experiments/sparse_attention.py runs (None: those rows say they were not given)."""
-    from . import sparse_rows
+    from jaxbespoke.replication import sparse_rows
 
     rows = bespoke.build_rows(R, timing)
     rows += sparse_rows.cost_rows()

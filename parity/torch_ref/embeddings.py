@@ -1,4 +1,4 @@
-"""Reference embeddings (mirror `jaxbespoke.embeddings`) with the original's semantics.
+"""Reference embeddings (mirror `jaxbespoke.nn.embeddings`) with the original's semantics.
 
 Bespoke routing: each token takes exactly one tier's table and projection. The original looped over
 tokens in Python; here each tier handles its tokens with one masked call. A tier with no token in

@@ -1,4 +1,4 @@
-"""Reference encoders (mirror `jaxbespoke.encoders`), built from the original's own torch modules:
+"""Reference encoders (mirror `jaxbespoke.nn.encoders`), built from the original's own torch modules:
 `nn.TransformerEncoderLayer` (batch_first, post-LN ReLU or pre-LN GELU) with its packed
 `nn.MultiheadAttention`, learned positions, an optional final LayerNorm and a Linear head.
 

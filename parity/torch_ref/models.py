@@ -1,4 +1,4 @@
-"""Reference models (mirror `jaxbespoke.models`)."""
+"""Reference models (mirror `jaxbespoke.nn.models`)."""
 
 from __future__ import annotations
 

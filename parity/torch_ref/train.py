@@ -16,9 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from jaxbespoke.corpus import zipf_probs
-from jaxbespoke.protocol import PooledConfig
-from jaxbespoke.train import OptimConfig
+from jaxbespoke.data.corpus import zipf_probs
+from jaxbespoke.protocols.protocol import PooledConfig
+from jaxbespoke.training.train import OptimConfig
 
 from .embeddings import BespokeEmbedding, StandardEmbedding
 from .models import PooledNextToken

@@ -23,11 +23,11 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from . import init as init_lib
-from .bench import compile_with_flops
-from .errors import ConfigError, check_positive
-from .gpt import GPT, CausalSelfAttention, GPTConfig, HeadFn, causal_scores, lm_loss
-from .train import OptimConfig, Task, TrainConfig, Trainer, init_states
+from jaxbespoke.nn import init as init_lib
+from jaxbespoke.utils.bench import compile_with_flops
+from jaxbespoke.utils.errors import ConfigError, check_positive
+from jaxbespoke.nn.gpt import GPT, CausalSelfAttention, GPTConfig, HeadFn, causal_scores, lm_loss
+from jaxbespoke.training.train import OptimConfig, Task, TrainConfig, Trainer, init_states
 
 MODES = ("faithful", "fixed")
 

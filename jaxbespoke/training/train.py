@@ -23,8 +23,8 @@ import numpy as np
 import optax
 from flax import nnx
 
-from . import parallel
-from .errors import ConfigError, TrainingDiverged, check_positive
+from jaxbespoke.utils import parallel
+from jaxbespoke.utils.errors import ConfigError, TrainingDiverged, check_positive
 
 
 # --------------------------------------------------------------------------- optimiser

@@ -4,7 +4,7 @@
 final LayerNorm, untied bias-free head, every layer initialised like its torch counterpart.
 Attention hands back what the experiment needs (per-head probabilities, q, k, v) as return
 values; a caller may also replace the output of chosen heads of a chosen layer (`head_fns`), which
-is how the hybrid and every baseline of `jaxbespoke.sparse` plug in without copying the model.
+is how the hybrid and every baseline of `jaxbespoke.protocols.sparse` plug in without copying the model.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from . import guards
-from . import init as init_lib
-from .errors import ConfigError, check_positive
+from jaxbespoke.utils import guards
+from jaxbespoke.nn import init as init_lib
+from jaxbespoke.utils.errors import ConfigError, check_positive
 
 # head_fn(q_BTd, k_BTd, v_BTd, y_BTd) -> y_BTd: replaces one head's output (y is the exact one).
 HeadFn = Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Array]

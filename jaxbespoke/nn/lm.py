@@ -8,9 +8,9 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from . import init as init_lib
-from .errors import ConfigError
-from .gpt import Block, GPTConfig
+from jaxbespoke.nn import init as init_lib
+from jaxbespoke.utils.errors import ConfigError
+from jaxbespoke.nn.gpt import Block, GPTConfig
 
 
 class EmbeddingLM(nnx.Module):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .outputs import file_mode
-from .parallel import is_writer
+from jaxbespoke.utils.outputs import file_mode
+from jaxbespoke.utils.parallel import is_writer
 
 
 def _clean(o):
@@ -86,7 +86,7 @@ def curves_on(ax, curves: dict, *, xlabel: str, ylabel: str, title: str,
               hlines: dict | None = None, points: dict | None = None) -> None:
     """curves: label -> (x, values_SX); draws the seed mean and, with 4 or more seeds, a 95%
     bootstrap percentile band of the mean (it never leaves the range of the seeds' values)."""
-    from .stats import MIN_INTERVAL_N, bootstrap_mean_interval
+    from jaxbespoke.utils.stats import MIN_INTERVAL_N, bootstrap_mean_interval
 
     for label, (x, v) in curves.items():
         v = np.asarray(v, np.float64)
@@ -115,7 +115,7 @@ def strips_on(ax, groups: dict, *, ylabel: str, title: str, marks: dict | None =
         jitter = (np.arange(v.size) / max(v.size - 1, 1) - 0.5) * 0.3
         ax.scatter(i + jitter, v, s=12, alpha=0.6)
         if v.size > 1:
-            from .stats import mean_ci
+            from jaxbespoke.utils.stats import mean_ci
 
             s = mean_ci(v)
             ax.errorbar(i + 0.3, s["mean"], yerr=[[s["mean"] - s["ci95"][0]], [s["ci95"][1] - s["mean"]]],
@@ -186,7 +186,7 @@ def write_diverged(out: Path, name: str, base: dict, err, owned=(),
     write_atomic(Path(out) / md_name, "\n".join(lines) + "\n")
     written = [f"{name}.json", md_name]
     if is_writer():
-        from .outputs import retire
+        from jaxbespoke.utils.outputs import retire
 
         retire(out, owned, written)
     return written

@@ -19,11 +19,19 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from . import corpus, parallel, tiers
-from .embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding, param_count
-from .errors import ConfigError, TrainingDiverged, check_memory, check_positive
-from .models import PooledNextToken, cross_entropy
-from .train import OptimConfig, Task, TrainConfig, Trainer, eval_schedule, init_states
+from jaxbespoke.data import corpus, tiers
+from jaxbespoke.utils import parallel
+from jaxbespoke.nn.embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding, param_count
+from jaxbespoke.utils.errors import ConfigError, TrainingDiverged, check_memory, check_positive
+from jaxbespoke.nn.models import PooledNextToken, cross_entropy
+from jaxbespoke.training.train import (
+    OptimConfig,
+    Task,
+    TrainConfig,
+    Trainer,
+    eval_schedule,
+    init_states,
+)
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,11 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from . import guards
-from . import init as init_lib
-from .embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding
-from .errors import ConfigError, check_positive
-from .tiers import Tiers
+from jaxbespoke.utils import guards
+from jaxbespoke.nn import init as init_lib
+from jaxbespoke.nn.embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding
+from jaxbespoke.utils.errors import ConfigError, check_positive
+from jaxbespoke.data.tiers import Tiers
 
 STRATEGIES = ("standard", "factorised", "bespoke_replica", "bespoke_compact", "adaptive", "mixed")
 TIERED = ("bespoke_replica", "bespoke_compact", "adaptive", "mixed")

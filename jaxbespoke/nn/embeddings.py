@@ -16,9 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from . import guards
-from . import init as init_lib
-from .errors import ConfigError, check_positive
+from jaxbespoke.utils import guards
+from jaxbespoke.nn import init as init_lib
+from jaxbespoke.utils.errors import ConfigError, check_positive
 
 Layout = Literal["replica", "compact"]
 

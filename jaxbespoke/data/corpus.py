@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .errors import ConfigError, check_fraction, check_ids, check_positive
+from jaxbespoke.utils.errors import ConfigError, check_fraction, check_ids, check_positive
 
 
 def zipf_probs(vocab_size: int, s: float) -> np.ndarray:

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import orbax.checkpoint as ocp
 
-from . import outputs
-from .errors import ConfigError
-from .train import History
+from jaxbespoke.utils import outputs
+from jaxbespoke.utils.errors import ConfigError
+from jaxbespoke.training.train import History
 
 
 def _history_to_json(h: History) -> dict:
@@ -83,7 +83,7 @@ class RunCheckpoint:
             self.dir.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ConfigError(f"checkpoint folder {self.dir.parent}: {e.strerror}") from None
-        from .parallel import is_writer
+        from jaxbespoke.utils.parallel import is_writer
 
         if is_writer():  # the processes of one multi-process run share it; only process 0 locks
             outputs.acquire(self.dir.parent / f".{self.dir.name}.lock", f"checkpoint {self.dir}")

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .errors import ConfigError, check_ids
+from jaxbespoke.utils.errors import ConfigError, check_ids
 
 _CHECKIFY = contextvars.ContextVar("jaxbespoke_checkify", default=False)
 

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from . import guards
-from . import init as init_lib
+from jaxbespoke.utils import guards
+from jaxbespoke.nn import init as init_lib
 
 
 class PooledNextToken(nnx.Module):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from .errors import ConfigError, check_positive
+from jaxbespoke.utils.errors import ConfigError, check_positive
 
 
 def _check(T, d, H):

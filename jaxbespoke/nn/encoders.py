@@ -22,8 +22,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from . import init as init_lib
-from .errors import ConfigError, check_positive
+from jaxbespoke.nn import init as init_lib
+from jaxbespoke.utils.errors import ConfigError, check_positive
 
 
 @dataclass(frozen=True)

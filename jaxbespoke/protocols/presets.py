@@ -19,13 +19,28 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from . import corpus, init as init_lib, parallel, tiers
-from .embeddings import (BespokeEmbedding, BespokeSpec, HashedSharedEmbedding, StandardEmbedding,
-                         bespoke_param_formula, param_count)
-from .encoders import EncoderConfig, EncoderLM, layer_norm
-from .errors import ConfigError
-from .models import PooledNextToken, cross_entropy
-from .train import OptimConfig, Task, TrainConfig, Trainer, eval_schedule, init_states
+from jaxbespoke.data import corpus, tiers
+from jaxbespoke.nn import init as init_lib
+from jaxbespoke.utils import parallel
+from jaxbespoke.nn.embeddings import (
+    BespokeEmbedding,
+    BespokeSpec,
+    HashedSharedEmbedding,
+    StandardEmbedding,
+    bespoke_param_formula,
+    param_count,
+)
+from jaxbespoke.nn.encoders import EncoderConfig, EncoderLM, layer_norm
+from jaxbespoke.utils.errors import ConfigError
+from jaxbespoke.nn.models import PooledNextToken, cross_entropy
+from jaxbespoke.training.train import (
+    OptimConfig,
+    Task,
+    TrainConfig,
+    Trainer,
+    eval_schedule,
+    init_states,
+)
 
 
 @dataclass(frozen=True)
@@ -240,7 +255,7 @@ def mode(x_NT, vocab):
 
 def _ce_each(logits, y):
     import optax
-    from .guards import target_losses
+    from jaxbespoke.utils.guards import target_losses
     return target_losses(optax.softmax_cross_entropy_with_integer_labels(logits, y), y,
                          logits.shape[-1])
 
@@ -445,8 +460,8 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
     epochs and a rerun resumes where it stopped (identical numbers: keys derive from the epoch).
     streams='unpaired' gives the bespoke model its own batch stream (the original's design, see
     protocol.stream_keys); its results are keyed 'bespoke/<variant>/unpaired'."""
-    from .protocol import KINDS, stream_keys
-    from . import checkpoint
+    from jaxbespoke.protocols.protocol import KINDS, stream_keys
+    from jaxbespoke.training import checkpoint
 
     if not seeds:
         raise ConfigError("need at least one seed")

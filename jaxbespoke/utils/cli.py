@@ -8,8 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from .device import CHOICES
-from .errors import ConfigError, check_memory, memory_bytes  # noqa: F401 (re-exported)
+from jaxbespoke.utils.device import CHOICES
+from jaxbespoke.utils.errors import ConfigError, check_memory, memory_bytes  # noqa: F401 (re-exported)
 
 
 INT_MAX = 2**31 - 1     # step counters, seeds and sizes are int32 on the device
@@ -150,7 +150,7 @@ def run_main(main) -> None:
     ConfigError (bad input) -> one line, exit 2; TrainingDiverged -> one line, exit 1;
     Ctrl-C -> exit 130; out of memory or a file error -> one line, exit 1; any other exception
     (a bug) -> one line, exit 1, and the traceback only with JAXBESPOKE_TRACEBACK=1."""
-    from .errors import TrainingDiverged
+    from jaxbespoke.utils.errors import TrainingDiverged
 
     try:
         code = main()

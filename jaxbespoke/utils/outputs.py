@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import ConfigError
+from jaxbespoke.utils.errors import ConfigError
 
 LOCK_NAME = ".jaxbespoke.lock"
 _HELD: dict[str, object] = {}     # resolved lock path -> open file holding the lock
@@ -34,7 +34,7 @@ def file_mode() -> int:
 def prepare(out, *, flag: str = "--out", lock: bool = True) -> Path:
     """Create `out`, check that files can be written there, and lock it; ConfigError if not."""
     out = Path(out)
-    from .parallel import is_writer
+    from jaxbespoke.utils.parallel import is_writer
 
     if not is_writer():  # in a run of several processes only process 0 writes (and locks)
         return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import ConfigError
+from jaxbespoke.utils.errors import ConfigError
 
 CHOICES = ("auto", "cpu", "gpu", "metal")
 _PLATFORM = {"cpu": "cpu", "gpu": "cuda", "metal": "METAL"}
@@ -51,7 +51,7 @@ def setup(args) -> dict:
     cache, joining other processes, the device count, then select(args.device). Must run before
     the first JAX computation. Returns select's description plus how args.seeds seeds are laid
     out over devices and processes (for the banner and the result JSON)."""
-    from . import compile_cache, parallel
+    from jaxbespoke.utils import compile_cache, parallel
 
     flag = lambda name, default=None: getattr(args, name, default)  # noqa: E731
     settings = parallel.distributed_settings(flag("coordinator"), flag("num_processes"),
@@ -101,7 +101,7 @@ def banner(info: dict) -> str:
     out = (f"JAX {info['jax']} on {info['backend']} ({info['device']}, "
            f"{info['count']} device{'s' if info['count'] != 1 else ''})")
     if info.get("seed_split"):
-        from .parallel import summary
+        from jaxbespoke.utils.parallel import summary
 
         out += f"; {summary(info['seed_split'])}"
     return out

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
+from jaxbespoke.utils.errors import ConfigError
 
 AXIS = "seeds"
 _CONFIG: dict = {"devices": None}   # None: every local device of the default backend

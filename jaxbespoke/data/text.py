@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, check_fraction, check_ids
+from jaxbespoke.utils.errors import ConfigError, check_fraction, check_ids
 
 SPECIALS = ("<unk>", "<eos>")
 UNK, EOS = 0, 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError, check_ids
+from jaxbespoke.utils.errors import ConfigError, check_ids
 
 NAMES3 = ("high", "mid", "low")
 

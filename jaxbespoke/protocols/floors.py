@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from . import corpus, stats
+from jaxbespoke.data import corpus
+from jaxbespoke.utils import stats
 
 
 def pooled_floor(cfg) -> dict:

@@ -10,7 +10,8 @@ import jax  # noqa: E402
 from flax import nnx  # noqa: E402
 
 from jaxbespoke.utils.errors import ConfigError  # noqa: E402
-from parity import common, convert  # noqa: E402
+from jaxbespoke.nn import convert  # noqa: E402
+from parity import common  # noqa: E402
 from parity.checks import Context  # noqa: E402
 from parity.torch_ref import models as tmodels  # noqa: E402
 

@@ -20,6 +20,8 @@ NAMES3 = ("high", "mid", "low")
 
 @dataclass(frozen=True)
 class Tiers:
+    """A tiering of a vocabulary: tier per id, tier names, and the corpus frequencies behind it."""
+
     tier_V: np.ndarray        # (V,) int32 tier per id; -1 = in no tier
     names: tuple[str, ...]
     order: np.ndarray         # observed ids, most frequent first (stable on ties)
@@ -41,11 +43,33 @@ class Tiers:
 
     def rows_V(self) -> np.ndarray:
         """Row of each id inside its own tier's compact table (rank within sorted(tier ids))."""
-        rows = np.zeros(self.vocab_size, np.int32)
-        for t in range(len(self.names)):
-            ids = np.flatnonzero(self.tier_V == t)
-            rows[ids] = np.arange(ids.size)
-        return rows
+        return compact_rows(self.tier_V, len(self.names))
+
+
+def compact_rows(tier_V: np.ndarray, n_tiers: int) -> np.ndarray:
+    """(V,) row of each id inside its own tier's compact table: its rank among the sorted ids of
+    its tier (0 for ids in no tier)."""
+    tier_V = np.asarray(tier_V)
+    rows = np.zeros(tier_V.shape[0], np.int32)
+    for t in range(n_tiers):
+        ids = np.flatnonzero(tier_V == t)
+        rows[ids] = np.arange(ids.size)
+    return rows
+
+
+def cutoff_bands(vocab_size: int, cutoffs) -> np.ndarray:
+    """fairseq AdaptiveInput's contiguous bands as a tier map (V,): ids [0, c0) -> 0, [c0, c1)
+    -> 1, ..., [c_last, V) -> the last band. Cutoffs must increase inside (0, V]; a last cutoff
+    equal to V adds no band (fairseq appends V when it is missing). The bands are meaningful
+    only if ids are sorted by frequency, most frequent first."""
+    cutoffs = [int(c) for c in cutoffs]
+    if vocab_size < 1:
+        raise ConfigError(f"vocab_size must be >= 1, got {vocab_size}")
+    if not cutoffs or any(not 0 < c <= vocab_size for c in cutoffs) or \
+            any(a >= b for a, b in zip(cutoffs, cutoffs[1:])):
+        raise ConfigError(f"cutoffs must increase inside (0, {vocab_size}], got {cutoffs}")
+    inner = cutoffs[:-1] if cutoffs[-1] == vocab_size else cutoffs
+    return np.searchsorted(np.asarray(inner), np.arange(vocab_size), side="right").astype(np.int32)
 
 
 def frequency_order(tokens, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:

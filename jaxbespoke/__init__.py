@@ -81,7 +81,17 @@ _WHERE: dict[str, str] = {
     "checked": "jaxbespoke.utils.guards",
 }
 
-__all__ = sorted(_WHERE) + ["__version__"]
+# a literal list, so that linters and type checkers see the re-exports (test_api holds it
+# equal to _WHERE)
+__all__ = [
+    "Bands", "BespokeEmbedding", "BespokeSpec", "ConfigError", "HashedSharedEmbedding",
+    "HeadApproximator", "History", "KeySelector", "OptimConfig", "PaddedEmbedding",
+    "StandardEmbedding", "Task", "TierMap", "Tiers", "TrainConfig", "Trainer", "TrainingDiverged",
+    "adaptive_input", "checked", "compact_rows", "cumulative_mass", "cutoff_bands", "factorised",
+    "frequency_order", "init_states", "make_optimizer", "mixed_dimension", "param_count",
+    "rank_fractions", "restore", "save", "size_strategy", "tier_keys", "to_flax", "to_torch",
+    "top_bottom", "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -58,6 +58,10 @@ def test_public_functions_are_fully_type_hinted(name):
         f"{name} has no return type"
 
 
+def test_all_lists_exactly_the_lazily_loaded_names():
+    assert sorted(jaxbespoke.__all__) == sorted([*jaxbespoke._WHERE, "__version__"])
+
+
 def test_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no_such_thing"):
         jaxbespoke.no_such_thing  # noqa: B018

@@ -141,7 +141,7 @@ def to_flax(state_dict: Mapping[str, Any], target: nnx.Module | nnx.State) -> nn
 
 
 def to_torch(source: nnx.Module | nnx.State, like: Mapping[str, Any] | None = None
-             ) -> "OrderedDict[str, torch.Tensor]":
+             ) -> OrderedDict[str, torch.Tensor]:
     """A torch state dict of a Flax model or state. With `like` (a torch state dict, e.g.
     `ref.state_dict()`), keys and shapes are checked against it and its dtypes are used."""
     torch = _torch()

@@ -103,7 +103,7 @@ class BespokeSpec:
     identity_when_equal: bool = True
 
     @staticmethod
-    def focused(dim: int) -> "BespokeSpec":
+    def focused(dim: int) -> BespokeSpec:
         """The 50-epoch experiment: 2D / D / D//4, biased projections, identity for mid."""
         return BespokeSpec((2 * dim, dim, dim // 4))
 
@@ -211,7 +211,7 @@ class BespokeEmbedding(nnx.Module):
     @classmethod
     def from_cutoffs(cls, vocab_size: int, dim: int, cutoffs: Sequence[int], spec: BespokeSpec,
                      *, rngs: nnx.Rngs, names: tuple[str, ...] | None = None,
-                     **kwargs: Any) -> "BespokeEmbedding":
+                     **kwargs: Any) -> BespokeEmbedding:
         """fairseq AdaptiveInput's banding: ids [0, c0) form tier 0, [c0, c1) tier 1, ...,
         [c_last, V) the last tier (a last cutoff equal to V adds no band), in the compact layout
         (each band's own table). Assumes ids sorted by frequency, most frequent first. spec.dims

@@ -53,7 +53,7 @@ class Bands:
     names: tuple[str, ...]
 
     @staticmethod
-    def from_tiers(t: Tiers) -> "Bands":
+    def from_tiers(t: Tiers) -> Bands:
         """The banding of a tiering in which every id has a tier."""
         if (t.tier_V < 0).any():
             raise ConfigError("every id needs a tier for the embedding strategies "

@@ -9,8 +9,9 @@ throwaway initialisation):
     abstract = nnx.eval_shape(lambda: MyModel(..., rngs=nnx.Rngs(0)))
     model = restore("/tmp/ckpt", abstract)
 
-The engine's checkpoints (RunCheckpoint below) are a different thing: one holds the engine state (params, other model state, optimiser state: all seeds) and,
-as JSON, the history so far plus a fingerprint of the configuration that wrote it. The engine's
+The engine's checkpoints (RunCheckpoint below) are a different thing: one holds the engine state
+(params, other model state, optimiser state: all seeds) and, as JSON, the history so far plus a
+fingerprint of the configuration that wrote it. The engine's
 step keys derive from (seed, epoch), so resuming at epoch e replays exactly what an uninterrupted
 run would have done: the final numbers are identical.
 

@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from jaxbespoke.utils import report
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TIME_LINE = re.compile(r"Time: compile ([\d.]+) s, run ([\d.]+) s, total ([\d.]+) s")
 

@@ -53,7 +53,8 @@ def bench_jax(steps: int, preset: str):
     params, opt, losses = tr._epoch(params, rest, opt, data, keys, jax.numpy.int32(0))
     jax.block_until_ready(losses)
     return {"compile_s": compile_s, "wall_s": time.perf_counter() - w0, "cpu_s": cpu_s() - c0,
-            "steps": steps, "step_flops": tr.flops()["step"], "params": sum(x.size for x in jax.tree.leaves(params)),
+            "steps": steps, "step_flops": tr.flops()["step"],
+            "params": sum(x.size for x in jax.tree.leaves(params)),
             "last_loss": float(losses[0, -1])}
 
 

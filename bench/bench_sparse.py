@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         total_flops += f
         spent = st.get("run_s", st["total_s"])
         print(f"  {name:>22}: {spent:7.2f} s ({'run' if 'run_s' in st else 'total'}"
-              f"{', compile %.1f s' % st['compile_s'] if 'compile_s' in st else ''}), "
+              f"{', compile {:.1f} s'.format(st['compile_s']) if 'compile_s' in st else ''}), "
               f"{f / 1e12:.3f} TFLOP, bound {st['bound_s']:.2f} s, "
               f"{spent / st['bound_s']:.1f}x bound")
     res["ours"]["flops"] = total_flops

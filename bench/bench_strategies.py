@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({compile_s:.1f}s)", flush=True)
     tokens = S * args.steps * cfg.batch * cfg.window
     for r in range(args.rounds + 1):           # round 0 warms caches and is not kept
-        for name, j in jobs.items():
+        for j in jobs.values():
             t0 = time.perf_counter()
             st, _ = j["trainer"].fit(j["state"], data, j["keys"], list(range(S)), progress=False)
             jax.block_until_ready(st)

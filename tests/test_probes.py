@@ -125,7 +125,7 @@ from pathlib import Path  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
 
-from jaxbespoke.training import checkpoint
+from jaxbespoke.training import checkpoint  # noqa: E402
 from jaxbespoke.utils import cli, outputs, report  # noqa: E402
 from jaxbespoke.training.train import History  # noqa: E402
 

@@ -93,10 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Parameters: standard {doc['params']['standard']:,}, bespoke "
           f"{doc['params']['bespoke']:,} ({doc['params']['bespoke'] / doc['params']['standard']:.2f}x)")
     print(f"Entropy floor H = {f['floor']['entropy']:.4f} nats")
-    for name, e in (("80-target (original)", o), ("full validation", full)):
-        d = e["paired_difference"]
-        print(f"Final loss, {name}: standard {conv.fmt_measured(e['standard'])}, bespoke "
-              f"{conv.fmt_measured(e['bespoke'])}, paired difference {conv._d(d)}"
+    for name, est in (("80-target (original)", o), ("full validation", full)):
+        d = est["paired_difference"]
+        print(f"Final loss, {name}: standard {conv.fmt_measured(est['standard'])}, bespoke "
+              f"{conv.fmt_measured(est['bespoke'])}, paired difference {conv._d(d)}"
               + (f" (p = {d['p_value']:.2g})" if d["p_value"] is not None else ""))
     print(f"One unpaired 80-target draw of the difference (the original's design) falls in "
           f"{conv.fmt_interval(o['single_draw']['unpaired_difference'])}")

@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,10 +59,10 @@ class Config:
             raise ConfigError(f"budgets must be positive fractions of V x D, got {self.budgets}")
 
 
-QUICK = dict(vocab_cap=256, width=64, layers=1, heads=2, window=8, batch=4, epochs=2,
-             steps_per_epoch=3, budgets=(0.5, 1.0), strategies=("standard", "adaptive"),
-             sweep=(), eval_tokens=512,
-             eval_chunk=16)
+QUICK: dict[str, Any] = dict(vocab_cap=256, width=64, layers=1, heads=2, window=8, batch=4, epochs=2,
+                              steps_per_epoch=3, budgets=(0.5, 1.0),
+                              strategies=("standard", "adaptive"), sweep=(), eval_tokens=512,
+                              eval_chunk=16)
 
 
 def build_task(cfg: Config, n_tiers: int):
@@ -228,7 +229,8 @@ def summarise(strategy, budget_frac, plan, res, names, extra=None) -> dict:
                             for k, n in enumerate(names)},
         "tier_bookkeeping_gap": gap,
         "tokens_per_s": res["tokens_per_s"], "compile_s": res["compile_s"],
-        "run_s": res["run_s"], "init_s": res["init_s"], "eval_s": res["eval_s"], "final_train_loss": np.asarray(res["train_loss"])[:, -1].tolist(),
+        "run_s": res["run_s"], "init_s": res["init_s"], "eval_s": res["eval_s"],
+        "final_train_loss": np.asarray(res["train_loss"])[:, -1].tolist(),
     }
     row.update(extra or {})
     return row
@@ -258,9 +260,9 @@ def plots(out: Path, rows, names) -> list[str]:
         rs = sorted((r for r in main if r["strategy"] == strat), key=lambda r: r["params"])
         x = [r["params"] for r in rs]
         y = [r["val_ppl"]["mean"] for r in rs]
-        err = [[r["val_ppl"]["mean"] - r["val_ppl"]["ci95"][0] for r in rs],
-               [r["val_ppl"]["ci95"][1] - r["val_ppl"]["mean"] for r in rs]]
-        err = np.nan_to_num(np.asarray(err))
+        lo_hi = [[r["val_ppl"]["mean"] - r["val_ppl"]["ci95"][0] for r in rs],
+                 [r["val_ppl"]["ci95"][1] - r["val_ppl"]["mean"] for r in rs]]
+        err = np.nan_to_num(np.asarray(lo_hi))
         ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=strat)
     sw = [r for r in rows if r.get("sweep")]
     if sw:
@@ -318,8 +320,9 @@ def markdown(cfg, info, rows, dev, seeds, runtime_s, argv, names) -> str:
          "## Model and budgets", "",
          f"Causal pre-LN LM: {cfg.layers} layers, {cfg.heads} heads, width {cfg.width}, window "
          f"{cfg.window}, batch {cfg.batch}, {cfg.epochs * cfg.steps_per_epoch} AdamW steps "
-         f"(lr {cfg.lr}, cosine per epoch, clip 1.0), init `{cfg.init}`. Positions, blocks and an untied bias-free "
-         "head to V are the same for every strategy, so they differ only in the input embedding. "
+         f"(lr {cfg.lr}, cosine per epoch, clip 1.0), init `{cfg.init}`. Positions, blocks and "
+         "an untied bias-free head to V are the same for every strategy, so they differ only in "
+         "the input embedding. "
          f"Budgets are fractions {list(cfg.budgets)} of the standard V x D table "
          f"({info['vocabulary'] * cfg.width:,} parameters); every strategy is sized to within 2% "
          "(standard below 1.0 is a narrower table zero-padded to D).", "",
@@ -438,7 +441,7 @@ def run(cfg: Config, seeds: list[int], dev: dict, out: Path, *, cache_dir: Path 
     print(f"{device.banner(dev)}; {len(jobs)} configurations x {S} seeds; corpus "
           f"{info['name']} ({info['tokens']} tokens, V={V}, zipf {info['zipf_exponent']:.3f})",
           flush=True)
-    rows = []
+    rows: list[dict] = []
     for strat, frac, plan, is_sweep in jobs:
         label = (f"{strat}({plan.options.high:g},{plan.options.low:g})"
                  if strat.startswith("bespoke") else strat)

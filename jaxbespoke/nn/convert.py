@@ -7,8 +7,9 @@ Installable with the package: `pip install 'jaxbespoke[torch]'` brings torch; wi
     sd = convert.to_torch(model)             # OrderedDict[str, torch.Tensor]
     convert.to_flax(sd, model)               # and back, in place (or into an nnx.State copy)
 
-Names: the torch references mirror the Flax attribute paths, so a Flax path
-('embed', 'paths', 0, 'proj', 'kernel') is the torch key 'embed.paths.0.proj.weight'. Leaves:
+Names: a torch key is the Flax attribute path joined by dots, so the Flax path
+('embed', 'tiers', '0_high', 'proj', 'kernel') is the torch key 'embed.tiers.0_high.proj.weight'
+(the torch references in parity/ use the same attribute names). Leaves:
 nnx.Linear `kernel` (in, out) <-> torch Linear `weight` (out, in), transposed; nnx.Embed
 `embedding` <-> Embedding `weight` as is; LayerNorm `scale` <-> `weight`; every other variable
 (biases, integer buffers such as tier maps) keeps its name and layout. A module with another rule

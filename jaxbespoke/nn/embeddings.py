@@ -23,11 +23,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
-from jax.nn.initializers import Initializer
 
 from jaxbespoke.data import tiers as tiers_lib
 from jaxbespoke.nn import init as init_lib
-from jaxbespoke.nn.init import Dtype, Scheme
+from jaxbespoke.nn.init import Dtype, Initializer, Scheme
 from jaxbespoke.utils import guards
 from jaxbespoke.utils.errors import ConfigError, check_positive
 

@@ -12,18 +12,18 @@ function given explicitly (`embedding_init`, `kernel_init`, `bias_init`, the `nn
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
-from jax.nn.initializers import Initializer
 
 from jaxbespoke.utils.errors import ConfigError
 
 Scheme = Literal["torch", "normal02"]
 SCHEMES: tuple[str, ...] = ("torch", "normal02")
 Dtype = Any   # a jnp dtype or None (as nnx.Embed / nnx.Linear take it)
+Initializer = Callable[..., jax.Array]   # init(key, shape, dtype) -> array, as nnx layers take
 
 # nn.Embedding: N(0, 1).  nn.Linear weight: kaiming_uniform(a=sqrt 5) == U(+-1/sqrt(fan_in)).
 torch_embedding = nnx.initializers.normal(stddev=1.0)

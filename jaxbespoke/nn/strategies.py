@@ -29,12 +29,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
-from jax.nn.initializers import Initializer
 
 from jaxbespoke.data.tiers import Tiers
 from jaxbespoke.nn import init as init_lib
 from jaxbespoke.nn.embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding
-from jaxbespoke.nn.init import Dtype, Scheme
+from jaxbespoke.nn.init import Dtype, Initializer, Scheme
 from jaxbespoke.utils import guards
 from jaxbespoke.utils.errors import ConfigError, check_positive
 
@@ -259,6 +258,11 @@ def _rounded(strategy: str, bands: Bands | None, base_dim: int, opts: Options) -
     return tuple(max(1, int(round(d))) for d in dims_rule(strategy, bands, opts)(base_dim))
 
 
+def _bespoke(module: nnx.Module) -> BespokeEmbedding:
+    assert isinstance(module, BespokeEmbedding)   # every plan but 'standard' builds one
+    return module
+
+
 def factorised(vocab_size: int, dim: int, inner_dim: int, *, rngs: nnx.Rngs,
                init: Scheme = "torch", **kwargs: Any) -> BespokeEmbedding:
     """ALBERT's factorised embedding: a V x E table (E = inner_dim < D) and a biased
@@ -266,7 +270,7 @@ def factorised(vocab_size: int, dim: int, inner_dim: int, *, rngs: nnx.Rngs,
     if not inner_dim < dim:
         raise ConfigError(f"factorised inner dim must be < the model width {dim}, got {inner_dim}")
     plan = Plan("factorised", vocab_size, dim, _rounded("factorised", None, inner_dim, Options()))
-    return plan.build(None, rngs=rngs, init=init, **kwargs)
+    return _bespoke(plan.build(None, rngs=rngs, init=init, **kwargs))
 
 
 def adaptive_input(bands: Bands, dim: int, base_dim: int, *, factor: float = 4.0,
@@ -277,7 +281,7 @@ def adaptive_input(bands: Bands, dim: int, base_dim: int, *, factor: float = 4.0
     opts = Options(factor=factor)
     plan = Plan("adaptive", len(bands.tier_V), dim, _rounded("adaptive", bands, base_dim, opts),
                 bands.sizes, options=opts)
-    return plan.build(bands, rngs=rngs, init=init, **kwargs)
+    return _bespoke(plan.build(bands, rngs=rngs, init=init, **kwargs))
 
 
 def mixed_dimension(bands: Bands, dim: int, base_dim: int, *, alpha: float = 0.3,
@@ -288,4 +292,4 @@ def mixed_dimension(bands: Bands, dim: int, base_dim: int, *, alpha: float = 0.3
     opts = Options(alpha=alpha)
     plan = Plan("mixed", len(bands.tier_V), dim, _rounded("mixed", bands, base_dim, opts),
                 bands.sizes, options=opts)
-    return plan.build(bands, rngs=rngs, init=init, **kwargs)
+    return _bespoke(plan.build(bands, rngs=rngs, init=init, **kwargs))

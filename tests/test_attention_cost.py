@@ -96,6 +96,7 @@ def test_bad_input():
         cost.full_macs(0, 128, 2)
 
 
+@pytest.mark.slow
 def test_quick_cli_writes_valid_json(tmp_path):
     out = tmp_path / "ac"
     r = subprocess.run([sys.executable, str(ROOT / "experiments/attention_cost.py"), "--quick",

@@ -179,6 +179,7 @@ def test_bad_input():
         SparseConfig(head=3)
 
 
+@pytest.mark.slow
 def test_quick_cli_writes_valid_json(tmp_path):
     out = tmp_path / "sa"
     r = subprocess.run([sys.executable, str(ROOT / "experiments/sparse_attention.py"), "--quick",

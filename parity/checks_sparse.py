@@ -1,6 +1,6 @@
-"""Parity of `jaxbespoke.nn.gpt` and `jaxbespoke.nn.sparse` against `torch_ref.gpt` / `torch_ref.sparse`:
-forward and gradients (the distillation losses the pipeline trains on included), and the top-k
-key order (by score, ties to the lower index)."""
+"""Parity of `jaxbespoke.nn.gpt` and `jaxbespoke.nn.sparse` against `torch_ref.gpt` and
+`torch_ref.sparse`: forward and gradients (the distillation losses the pipeline trains on
+included), and the top-k key order (by score, ties to the lower index)."""
 
 from __future__ import annotations
 

@@ -8,10 +8,11 @@ The selector and the approximator are small MLPs trained by distillation from th
 head's top-1 key, the approximator its output.
 
 Two modes:
-- 'faithful': the original's behaviour. The selector sees no causal mask (training or inference),
-  and the approximator is trained on [V_t] * k, the query's own value repeated (the original's
-  indexing bug), while the hybrid gathers the values at the selector's keys at inference. The
-  output at t can therefore depend on tokens after t.
+- 'faithful': the behaviour of the original PyTorch experiment that this library replicates.
+  The selector sees no causal mask (training or inference), and the approximator is trained on
+  [V_t] * k, the query's own value repeated (the original's indexing bug), while the hybrid
+  gathers the values at the selector's keys at inference. The output at t can therefore depend
+  on tokens after t.
 - 'fixed': future keys are masked before every top-k; the approximator is trained on the values
   at the teacher's top-k keys; a slot that can only hold a future key (t < k - 1) gets a zero
   vector. The output at t depends only on tokens up to t. Keys are ordered by score, ties to the
@@ -58,8 +59,9 @@ def check_top_k(top_k: int, n_keys: int) -> None:
 
 
 class KeySelector(nnx.Module):
-    """Linear(d -> hidden) -> ReLU -> Linear(hidden -> n_keys): a query's logits over positions.
-    It sees only the query, so it is tied to one sequence length (n_keys)."""
+    """Linear(d -> hidden) -> ReLU -> Linear(hidden -> n_keys): a query's logits over positions,
+    q (..., T, d) -> logits (..., T, n_keys). It sees only the query (not the keys), so it is
+    tied to one sequence length (n_keys)."""
 
     def __init__(self, head_size: int = 64, n_keys: int = 64, hidden: int = 64, *,
                  rngs: nnx.Rngs, init: str = "torch"):
@@ -72,7 +74,8 @@ class KeySelector(nnx.Module):
 
 
 class HeadApproximator(nnx.Module):
-    """Linear(k*d -> hidden) -> ReLU -> Linear(hidden -> d) on the k value vectors in top-k order."""
+    """Linear(k*d -> hidden) -> ReLU -> Linear(hidden -> d) on the k value vectors in top-k order:
+    v (..., T, k, d) -> the head's output (..., T, d)."""
 
     def __init__(self, head_size: int = 64, top_k: int = 3, hidden: int = 64, *,
                  rngs: nnx.Rngs, init: str = "torch"):

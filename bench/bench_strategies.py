@@ -18,20 +18,17 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-import embedding_strategies as E  # noqa: E402
+from jaxbespoke.nn import strategies
+from jaxbespoke.studies import embedding_strategies as E
 from jaxbespoke.utils import cli, device, report
-from jaxbespoke.nn import strategies  # noqa: E402
 
 COMPACT = ("bespoke_compact", "adaptive", "mixed")
 LIMIT = 1.5
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="auto", choices=device.CHOICES)
     cli.add_scale_flags(p)
@@ -40,7 +37,7 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seeds", type=int, default=1, help="vmapped seeds per step")
     p.add_argument("--out", type=Path, default=Path("results/bench"))
-    args = p.parse_args()
+    args = p.parse_args(argv)
     dev = device.setup(args)
     import jax
     import jax.numpy as jnp
@@ -87,7 +84,7 @@ def main() -> int:
               f"({compile_s:.1f}s)", flush=True)
     tokens = S * args.steps * cfg.batch * cfg.window
     for r in range(args.rounds + 1):           # round 0 warms caches and is not kept
-        for name, j in jobs.items():
+        for j in jobs.values():
             t0 = time.perf_counter()
             st, _ = j["trainer"].fit(j["state"], data, j["keys"], list(range(S)), progress=False)
             jax.block_until_ready(st)

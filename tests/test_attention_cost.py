@@ -12,7 +12,7 @@ from flax import nnx
 from jaxbespoke.utils import bench
 from jaxbespoke.nn import cost
 from jaxbespoke.nn.gpt import CausalSelfAttention, GPTConfig
-from jaxbespoke.protocols.sparse import (
+from jaxbespoke.nn.sparse import (
     HeadApproximator,
     KeySelector,
     given_keys_exact_head,

@@ -108,7 +108,7 @@ def wall_clock(args, lengths) -> tuple[list[dict], dict]:
 
     from jaxbespoke.utils import bench
     from jaxbespoke.nn.gpt import CausalSelfAttention, GPTConfig
-    from jaxbespoke.protocols.sparse import (
+    from jaxbespoke.nn.sparse import (
         HeadApproximator,
         KeySelector,
         given_keys_exact_head,

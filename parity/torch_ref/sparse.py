@@ -1,4 +1,4 @@
-"""Reference key selector, head approximator and hybrid (mirrors `jaxbespoke.protocols.sparse`).
+"""Reference key selector, head approximator and hybrid (mirrors `jaxbespoke.nn.sparse`).
 
 Top-k uses a stable descending sort, so keys come out ordered by score with ties to the lower
 index (torch.topk promises no tie order). The gather indexes V along the key axis with the

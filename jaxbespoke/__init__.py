@@ -10,8 +10,11 @@ each name is loaded on first use, so `import jaxbespoke` stays cheap and has no 
   strategy at a parameter budget), `PaddedEmbedding`, `HashedSharedEmbedding`;
 * tiering rules (host-side numpy, from a corpus): `top_bottom`, `cumulative_mass`,
   `rank_fractions`, `cutoff_bands`, with `Tiers`, `Bands`, `frequency_order`, `compact_rows`;
-* top-k sparse attention parts: `KeySelector` (predicts each query's keys, trained by
-  distillation), `HeadApproximator` (maps the selected values to the head output);
+* top-k sparse attention: `TopKSparseAttention`, a causal self-attention layer whose chosen heads
+  are replaced by a `KeySelector` (predicts each query's top-k keys) and a `HeadApproximator`
+  (maps the values there to the head output); the selector gets no gradient through the layer,
+  so both are trained by distillation (`selector_distillation_loss`,
+  `approximator_distillation_loss`, `approximator_inputs`, or the layer's `distillation_losses`);
 * training: `Trainer` with `Task`, `TrainConfig`, `OptimConfig`, `History`, `init_states`,
   `make_optimizer` (the engine behind every experiment), or train with plain optax;
 * persistence: `save` / `restore` (any NNX model or state, orbax), and `to_torch` / `to_flax`
@@ -59,9 +62,13 @@ _WHERE: dict[str, str] = {
     "rank_fractions": "jaxbespoke.data.tiers",
     "cutoff_bands": "jaxbespoke.data.tiers",
     "compact_rows": "jaxbespoke.data.tiers",
-    # sparse attention parts
-    "KeySelector": "jaxbespoke.protocols.sparse",
-    "HeadApproximator": "jaxbespoke.protocols.sparse",
+    # top-k sparse attention
+    "TopKSparseAttention": "jaxbespoke.nn.sparse",
+    "KeySelector": "jaxbespoke.nn.sparse",
+    "HeadApproximator": "jaxbespoke.nn.sparse",
+    "selector_distillation_loss": "jaxbespoke.nn.sparse",
+    "approximator_distillation_loss": "jaxbespoke.nn.sparse",
+    "approximator_inputs": "jaxbespoke.nn.sparse",
     # training
     "Trainer": "jaxbespoke.training.train",
     "Task": "jaxbespoke.training.train",
@@ -86,11 +93,12 @@ _WHERE: dict[str, str] = {
 __all__ = [
     "Bands", "BespokeEmbedding", "BespokeSpec", "ConfigError", "HashedSharedEmbedding",
     "HeadApproximator", "History", "KeySelector", "OptimConfig", "PaddedEmbedding",
-    "StandardEmbedding", "Task", "TierMap", "Tiers", "TrainConfig", "Trainer", "TrainingDiverged",
-    "adaptive_input", "checked", "compact_rows", "cumulative_mass", "cutoff_bands", "factorised",
-    "frequency_order", "init_states", "make_optimizer", "mixed_dimension", "param_count",
-    "rank_fractions", "restore", "save", "size_strategy", "tier_keys", "to_flax", "to_torch",
-    "top_bottom", "__version__",
+    "StandardEmbedding", "Task", "TierMap", "Tiers", "TopKSparseAttention", "TrainConfig",
+    "Trainer", "TrainingDiverged", "adaptive_input", "approximator_distillation_loss",
+    "approximator_inputs", "checked", "compact_rows", "cumulative_mass", "cutoff_bands",
+    "factorised", "frequency_order", "init_states", "make_optimizer", "mixed_dimension",
+    "param_count", "rank_fractions", "restore", "save", "selector_distillation_loss",
+    "size_strategy", "tier_keys", "to_flax", "to_torch", "top_bottom", "__version__",
 ]
 
 
@@ -115,7 +123,9 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
                                           StandardEmbedding, TierMap, param_count, tier_keys)
     from jaxbespoke.nn.strategies import (Bands, PaddedEmbedding, adaptive_input, factorised,
                                           mixed_dimension, size_strategy)
-    from jaxbespoke.protocols.sparse import HeadApproximator, KeySelector
+    from jaxbespoke.nn.sparse import (HeadApproximator, KeySelector, TopKSparseAttention,
+                                      approximator_distillation_loss, approximator_inputs,
+                                      selector_distillation_loss)
     from jaxbespoke.training.checkpoint import restore, save
     from jaxbespoke.training.train import (History, OptimConfig, Task, TrainConfig, Trainer,
                                            init_states, make_optimizer)

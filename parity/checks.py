@@ -3,7 +3,8 @@
 How to add a module's checks (a few lines):
 
 1. Write its reference in `parity/torch_ref/<module>.py`, naming parameters like the Flax
-   attributes (then `parity.convert` copies weights by name; see its docstring for leaf rules).
+   attributes (then `jaxbespoke.nn.convert` copies weights by name; see its docstring for leaf
+   rules).
 2. Create `parity/checks_<module>.py` (auto-imported by `load_all`) with functions like
 
        from parity.checks import register, compare

@@ -13,7 +13,9 @@ from jaxbespoke.nn.embeddings import StandardEmbedding
 from jaxbespoke.nn.encoders import EncoderConfig, EncoderLM
 from jaxbespoke.nn.models import cross_entropy
 
-from . import common, convert
+from jaxbespoke.nn import convert
+
+from . import common
 from .checks import compare, register
 from .torch_ref import encoders as ref_lib
 

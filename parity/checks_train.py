@@ -21,7 +21,9 @@ from jaxbespoke.nn.models import cross_entropy
 from jaxbespoke.protocols.protocol import PooledConfig
 from jaxbespoke.training.train import OptimConfig
 
-from . import common, convert
+from jaxbespoke.nn import convert
+
+from . import common
 from .checks import compare, diffs, register, row
 from .replay import Replay
 from .torch_ref import train as ttrain

@@ -12,7 +12,7 @@ from jaxbespoke.data import corpus, tiers
 from jaxbespoke.nn.embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding
 from jaxbespoke.nn.models import PooledNextToken, cross_entropy
 
-from . import convert
+from jaxbespoke.nn import convert
 from .checks import Context, torch_dtype
 from .torch_ref import embeddings as tref
 from .torch_ref import models as tmodels

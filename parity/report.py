@@ -72,8 +72,8 @@ NOTES = """## What the checks do
 
 - **forward / gradient**: a torch reference (`parity/torch_ref/`, written from docs/experiments.md, the
   original's routing: each token takes exactly one tier's table and projection) and the Flax
-  module get identical weights through `parity/convert.py`; random ids; the gradient of a loss
-  is compared leaf by leaf in torch layout. A tier absent from a batch gets `.grad = None` in
+  module get identical weights through `jaxbespoke.nn.convert`; random ids; the gradient of a
+  loss is compared leaf by leaf in torch layout. A tier absent from a batch gets `.grad = None` in
   torch; the JAX gradient must then be exactly zero.
 - **trajectory**: 100 steps from identical weights on one recorded batch stream, torch's
   `Adam` / `AdamW(weight_decay=0.01)` + `clip_grad_norm_(1.0)` + per-epoch `CosineAnnealingLR`

@@ -10,7 +10,8 @@ import jax  # noqa: E402
 from flax import nnx  # noqa: E402
 
 from jaxbespoke.utils.errors import ConfigError  # noqa: E402
-from parity import common, convert  # noqa: E402
+from jaxbespoke.nn import convert  # noqa: E402
+from parity import common  # noqa: E402
 from parity.checks import Context  # noqa: E402
 from parity.torch_ref import models as tmodels  # noqa: E402
 
@@ -58,7 +59,7 @@ def test_other_configuration_fails_before_copying_and_names_key_and_shapes():
     ours, _, _ = _bespoke(dim=8)
     before = _leaves(ours)
     _, other, _ = _bespoke(dim=12)
-    with pytest.raises(ConfigError, match=r"'embed\.paths\.0\.table\.weight' has shape "
+    with pytest.raises(ConfigError, match=r"'embed\.tiers\.0_high\.table\.weight' has shape "
                                           r"\(60, 24\), the model expects \(60, 16\)"):
         convert.to_flax(other.state_dict(), ours)
     after = _leaves(ours)

@@ -24,7 +24,7 @@ def routing_reference(module, ids) -> np.ndarray:
     out = np.zeros(ids.shape + (module.dim,), np.float32)
     for idx in np.ndindex(ids.shape):
         tok = int(ids[idx])
-        path = module.paths[int(tier_V[tok])]
+        path = module.tier(int(tier_V[tok]))
         vec = np.asarray(path.table.embedding[...])[tok if module.layout == "replica"
                                                     else int(rows_V[tok])]
         if path.proj is not None:

@@ -10,8 +10,10 @@ bookkeeping, and their errors (empty or overlapping tiers) must be raised before
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from jaxbespoke.utils.errors import ConfigError, check_ids
 
@@ -20,6 +22,8 @@ NAMES3 = ("high", "mid", "low")
 
 @dataclass(frozen=True)
 class Tiers:
+    """A tiering of a vocabulary: tier per id, tier names, and the corpus frequencies behind it."""
+
     tier_V: np.ndarray        # (V,) int32 tier per id; -1 = in no tier
     names: tuple[str, ...]
     order: np.ndarray         # observed ids, most frequent first (stable on ties)
@@ -41,14 +45,36 @@ class Tiers:
 
     def rows_V(self) -> np.ndarray:
         """Row of each id inside its own tier's compact table (rank within sorted(tier ids))."""
-        rows = np.zeros(self.vocab_size, np.int32)
-        for t in range(len(self.names)):
-            ids = np.flatnonzero(self.tier_V == t)
-            rows[ids] = np.arange(ids.size)
-        return rows
+        return compact_rows(self.tier_V, len(self.names))
 
 
-def frequency_order(tokens, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+def compact_rows(tier_V: ArrayLike, n_tiers: int) -> np.ndarray:
+    """(V,) row of each id inside its own tier's compact table: its rank among the sorted ids of
+    its tier (0 for ids in no tier)."""
+    tier_V = np.asarray(tier_V)
+    rows = np.zeros(tier_V.shape[0], np.int32)
+    for t in range(n_tiers):
+        ids = np.flatnonzero(tier_V == t)
+        rows[ids] = np.arange(ids.size)
+    return rows
+
+
+def cutoff_bands(vocab_size: int, cutoffs: Sequence[int]) -> np.ndarray:
+    """fairseq AdaptiveInput's contiguous bands as a tier map (V,): ids [0, c0) -> 0, [c0, c1)
+    -> 1, ..., [c_last, V) -> the last band. Cutoffs must increase inside (0, V]; a last cutoff
+    equal to V adds no band (fairseq appends V when it is missing). The bands are meaningful
+    only if ids are sorted by frequency, most frequent first."""
+    cutoffs = [int(c) for c in cutoffs]
+    if vocab_size < 1:
+        raise ConfigError(f"vocab_size must be >= 1, got {vocab_size}")
+    if not cutoffs or any(not 0 < c <= vocab_size for c in cutoffs) or \
+            any(a >= b for a, b in zip(cutoffs, cutoffs[1:])):
+        raise ConfigError(f"cutoffs must increase inside (0, {vocab_size}], got {cutoffs}")
+    inner = cutoffs[:-1] if cutoffs[-1] == vocab_size else cutoffs
+    return np.searchsorted(np.asarray(inner), np.arange(vocab_size), side="right").astype(np.int32)
+
+
+def frequency_order(tokens: ArrayLike, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
     """(observed ids sorted by count desc, ties by first appearance; counts per id)."""
     tokens = np.asarray(tokens).ravel()
     check_ids(tokens, vocab_size)
@@ -73,7 +99,7 @@ def _check_disjoint_nonempty(tier_V: np.ndarray, names, allow_empty=()) -> None:
             raise ConfigError(f"tier {name!r} is empty")
 
 
-def top_bottom(tokens, vocab_size: int, n_high: int, n_low: int) -> Tiers:
+def top_bottom(tokens: ArrayLike, vocab_size: int, n_high: int, n_low: int) -> Tiers:
     """The 50-epoch rule: high = top n_high observed, low = the last n_low observed, mid = the
     rest of range(V), never-seen ids included."""
     if n_high < 0 or n_low < 0:
@@ -92,7 +118,8 @@ def top_bottom(tokens, vocab_size: int, n_high: int, n_low: int) -> Tiers:
     return Tiers(tier_V, NAMES3, order, counts)
 
 
-def cumulative_mass(tokens, vocab_size: int, cutoffs=(0.6, 0.85)) -> Tiers:
+def cumulative_mass(tokens: ArrayLike, vocab_size: int,
+                    cutoffs: Sequence[float] = (0.6, 0.85)) -> Tiers:
     """Tier by the summed mass of the tokens ranked before each token: < cutoffs[0] -> high, ...,
     else the last tier. Never-seen ids belong to no tier (-1), as in the original."""
     cutoffs = tuple(float(c) for c in cutoffs)
@@ -107,7 +134,8 @@ def cumulative_mass(tokens, vocab_size: int, cutoffs=(0.6, 0.85)) -> Tiers:
     return Tiers(tier_V, names, order, counts)
 
 
-def rank_fractions(tokens, vocab_size: int, fractions=(0.1, 0.8), unseen: int = 1) -> Tiers:
+def rank_fractions(tokens: ArrayLike, vocab_size: int, fractions: Sequence[float] = (0.1, 0.8),
+                   unseen: int = 1) -> Tiers:
     """Tier by rank among the n observed types: rank < int(f0 n) -> high, < int(f1 n) -> mid, else
     low. Never-seen ids go to tier `unseen` (mid in the original's rank rules)."""
     fractions = tuple(float(f) for f in fractions)

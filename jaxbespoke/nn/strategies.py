@@ -17,21 +17,25 @@ Python); factorised is its one-tier case.
 
 A budget counts the input embedding's parameters only; `size` finds integer dims whose exact
 count lies within `tol` (2%) of it, or raises a ConfigError that names the closest count.
+`factorised`, `adaptive_input` and `mixed_dimension` build a strategy from its base width instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from jaxbespoke.utils import guards
+from jaxbespoke.data.tiers import Tiers
 from jaxbespoke.nn import init as init_lib
 from jaxbespoke.nn.embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding
+from jaxbespoke.nn.init import Dtype, Initializer, Scheme
+from jaxbespoke.utils import guards
 from jaxbespoke.utils.errors import ConfigError, check_positive
-from jaxbespoke.data.tiers import Tiers
 
 STRATEGIES = ("standard", "factorised", "bespoke_replica", "bespoke_compact", "adaptive", "mixed")
 TIERED = ("bespoke_replica", "bespoke_compact", "adaptive", "mixed")
@@ -49,6 +53,7 @@ class Bands:
 
     @staticmethod
     def from_tiers(t: Tiers) -> Bands:
+        """The banding of a tiering in which every id has a tier."""
         if (t.tier_V < 0).any():
             raise ConfigError("every id needs a tier for the embedding strategies "
                               f"({int((t.tier_V < 0).sum())} ids have none)")
@@ -100,51 +105,70 @@ class Plan:
             total += r * d + (0 if d == D else d * D + (D if self.proj_bias else 0))
         return total
 
-    def build(self, bands: Bands | None, *, rngs: nnx.Rngs, init: str = "torch") -> nnx.Module:
+    def build(self, bands: Bands | None, *, rngs: nnx.Rngs, init: Scheme = "torch",
+              **kwargs: Any) -> nnx.Module:
+        """The embedding module of this plan (a banding is needed by the tiered strategies).
+        Other keywords (embedding_init, kernel_init, bias_init, dtype, param_dtype) go to the
+        module."""
         V, D = self.vocab_size, self.dim
         if self.strategy == "standard":
             d = self.dims[0]
-            return (StandardEmbedding(V, D, rngs=rngs, init=init) if d == D
-                    else PaddedEmbedding(V, d, D, rngs=rngs, init=init))
+            for unused in ("kernel_init", "bias_init"):   # no projection to initialise
+                kwargs.pop(unused, None)
+            return (StandardEmbedding(V, D, rngs=rngs, init=init, **kwargs) if d == D
+                    else PaddedEmbedding(V, d, D, rngs=rngs, init=init, **kwargs))
         spec = BespokeSpec(self.dims, proj_bias=self.proj_bias, identity_when_equal=True)
         if self.strategy == "factorised":
             return BespokeEmbedding(V, D, np.zeros(V, np.int32), spec, names=("all",),
-                                    rngs=rngs, init=init)
+                                    rngs=rngs, init=init, **kwargs)
         if bands is None:
             raise ConfigError(f"strategy {self.strategy!r} needs a frequency banding")
         if self.layout == "compact":
             return BespokeEmbedding(V, D, bands.tier_V, spec, names=bands.names, layout="compact",
-                                    rows=bands.sizes, rows_V=bands.rows_V, rngs=rngs, init=init)
-        return BespokeEmbedding(V, D, bands.tier_V, spec, names=bands.names, rngs=rngs, init=init)
+                                    rows=bands.sizes, rows_V=bands.rows_V, rngs=rngs, init=init,
+                                    **kwargs)
+        return BespokeEmbedding(V, D, bands.tier_V, spec, names=bands.names, rngs=rngs, init=init,
+                                **kwargs)
 
 
 class PaddedEmbedding(nnx.Module):
     """A narrow standard table (V x d, d < D) whose vectors are zero-padded to the model width:
-    the standard embedding at a smaller budget, with no projection to learn."""
+    the standard embedding at a smaller budget, with no projection to learn. Keywords as
+    StandardEmbedding."""
 
     def __init__(self, vocab_size: int, dim: int, out_dim: int, *, rngs: nnx.Rngs,
-                 init: str = "torch"):
+                 init: Scheme = "torch", embedding_init: Initializer | None = None,
+                 dtype: Dtype = None, param_dtype: Dtype = jnp.float32):
         check_positive("embed dim", dim)
         if dim > out_dim:
             raise ConfigError(f"padded embedding dim {dim} exceeds the model width {out_dim}")
         self.vocab_size, self.dim, self.out_dim = vocab_size, dim, out_dim
-        self.table = init_lib.embed(vocab_size, dim, rngs=rngs, scheme=init)
+        self.table = init_lib.embed(vocab_size, dim, rngs=rngs, scheme=init,
+                                    embedding_init=embedding_init, dtype=dtype,
+                                    param_dtype=param_dtype)
 
-    def __call__(self, ids_BT):
+    def __call__(self, ids_BT: jax.Array) -> jax.Array:
+        """(B, T) ids -> (B, T, D): the d-wide row, zeros after it."""
         e = guards.take_rows(self.table, ids_BT, self.vocab_size)
         return jnp.pad(e, [(0, 0)] * (e.ndim - 1) + [(0, self.out_dim - self.dim)])
 
-    def lookup_all(self):
+    def lookup_all(self) -> jax.Array:
+        """(V, D): every id's padded row."""
         return self(jnp.arange(self.vocab_size))
+
+    def attend(self, x_BTD: jax.Array) -> jax.Array:
+        """(..., D) -> (..., V) logits against the padded rows (only x's first d features count)."""
+        return self.table.attend(x_BTD[..., : self.dim])
 
     def group_of(self, path) -> str:
         return "shared"
 
-    def active_groups(self, ids_BT) -> dict:
+    def active_groups(self, ids_BT: jax.Array) -> dict[str, jax.Array]:
         return {}
 
 
-def dims_rule(strategy: str, bands: Bands | None, opts: Options):
+def dims_rule(strategy: str, bands: Bands | None, opts: Options
+              ) -> Callable[[float], tuple[float, ...]]:
     """scale -> real-valued dims (before rounding) of a strategy."""
     if strategy in ("standard", "factorised"):
         return lambda s: (s,)
@@ -223,3 +247,49 @@ def size(strategy: str, budget: int, vocab_size: int, dim: int, bands: Bands | N
         raise ConfigError(f"{strategy} cannot reach the budget {budget} within {tol:.0%}: "
                           f"the closest is {best.params} with dims {best.dims}")
     return best
+
+
+size_strategy = size   # the public name (jaxbespoke.size_strategy)
+
+
+# --------------------------------------------------------------------------- direct builders
+def _rounded(strategy: str, bands: Bands | None, base_dim: int, opts: Options) -> tuple[int, ...]:
+    check_positive("base dim", base_dim)
+    return tuple(max(1, int(round(d))) for d in dims_rule(strategy, bands, opts)(base_dim))
+
+
+def _bespoke(module: nnx.Module) -> BespokeEmbedding:
+    assert isinstance(module, BespokeEmbedding)   # every plan but 'standard' builds one
+    return module
+
+
+def factorised(vocab_size: int, dim: int, inner_dim: int, *, rngs: nnx.Rngs,
+               init: Scheme = "torch", **kwargs: Any) -> BespokeEmbedding:
+    """ALBERT's factorised embedding: a V x E table (E = inner_dim < D) and a biased
+    Linear(E -> D); a one-tier BespokeEmbedding (tier name 'all'). Keywords as BespokeEmbedding."""
+    if not inner_dim < dim:
+        raise ConfigError(f"factorised inner dim must be < the model width {dim}, got {inner_dim}")
+    plan = Plan("factorised", vocab_size, dim, _rounded("factorised", None, inner_dim, Options()))
+    return _bespoke(plan.build(None, rngs=rngs, init=init, **kwargs))
+
+
+def adaptive_input(bands: Bands, dim: int, base_dim: int, *, factor: float = 4.0,
+                   rngs: nnx.Rngs, init: Scheme = "torch", **kwargs: Any) -> BespokeEmbedding:
+    """Baevski & Auli's adaptive input on a frequency banding: band t gets round(base_dim /
+    factor^t) dims, a table of its own tokens and a bias-free Linear to `dim` (none when its
+    dim equals `dim`). See BespokeEmbedding for how it differs from fairseq's AdaptiveInput."""
+    opts = Options(factor=factor)
+    plan = Plan("adaptive", len(bands.tier_V), dim, _rounded("adaptive", bands, base_dim, opts),
+                bands.sizes, options=opts)
+    return _bespoke(plan.build(bands, rngs=rngs, init=init, **kwargs))
+
+
+def mixed_dimension(bands: Bands, dim: int, base_dim: int, *, alpha: float = 0.3,
+                    rngs: nnx.Rngs, init: Scheme = "torch", **kwargs: Any) -> BespokeEmbedding:
+    """Ginart et al.'s mixed-dimension embedding: block t gets round(base_dim (pbar_t /
+    pbar_0)^alpha) dims (pbar_t: its mean per-token probability), a table of its own tokens and a
+    bias-free Linear to `dim` (none when its dim equals `dim`)."""
+    opts = Options(alpha=alpha)
+    plan = Plan("mixed", len(bands.tier_V), dim, _rounded("mixed", bands, base_dim, opts),
+                bands.sizes, options=opts)
+    return _bespoke(plan.build(bands, rngs=rngs, init=init, **kwargs))

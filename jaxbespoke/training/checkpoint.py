@@ -1,7 +1,17 @@
-"""Checkpoint and resume for long presets (orbax).
+"""Save/restore of any NNX model, and checkpoint + resume for long presets (orbax).
 
-A checkpoint holds the engine state (params, other model state, optimiser state: all seeds) and,
-as JSON, the history so far plus a fingerprint of the configuration that wrote it. The engine's
+For your own model: `save(path, model)` writes every variable of a model (or of an `nnx.State`)
+to a new folder; `restore(path, model)` reads it back into a model of the same structure, either a
+concrete one (updated in place) or an abstract one from `nnx.eval_shape` (no memory spent on a
+throwaway initialisation):
+
+    save("/tmp/ckpt", model)
+    abstract = nnx.eval_shape(lambda: MyModel(..., rngs=nnx.Rngs(0)))
+    model = restore("/tmp/ckpt", abstract)
+
+The engine's checkpoints (RunCheckpoint below) are a different thing: one holds the engine state
+(params, other model state, optimiser state: all seeds) and, as JSON, the history so far plus a
+fingerprint of the configuration that wrote it. The engine's
 step keys derive from (seed, epoch), so resuming at epoch e replays exactly what an uninterrupted
 run would have done: the final numbers are identical.
 
@@ -9,23 +19,105 @@ Resuming from a checkpoint written by another configuration raises ConfigError b
 is written. A step that cannot be read (truncated or corrupted files) is moved aside to
 DIR.corrupt/ with one line on stderr and the newest older step is used instead; a lock next to
 DIR refuses a second process on the same checkpoint at once. Orbax writes each step to a
-temporary folder and renames it when complete, so a kill mid-save leaves the previous checkpoint intact.
+temporary folder and renames it when complete, so a kill mid-save leaves the previous checkpoint
+intact.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TypeVar
 
+import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from flax import nnx
 
 from jaxbespoke.utils import outputs
 from jaxbespoke.utils.errors import ConfigError
 from jaxbespoke.training.train import History
+
+
+Target = TypeVar("Target", nnx.Module, nnx.State)
+
+
+def _state_of(target: nnx.Module | nnx.State) -> nnx.State:
+    if isinstance(target, nnx.State):
+        return target
+    if isinstance(target, nnx.Module):
+        return nnx.state(target)
+    raise ConfigError(f"save/restore take an nnx.Module or nnx.State, got {type(target).__name__}")
+
+
+def save(path: str | os.PathLike, model_or_state: nnx.Module | nnx.State, *,
+         overwrite: bool = False) -> Path:
+    """Write every variable of an NNX model or state (parameters, tier maps, RNG state, ...) to
+    the folder `path` with orbax; returns its absolute path. An existing `path` is a ConfigError
+    unless overwrite=True. Orbax writes to a temporary folder and renames it when complete."""
+    path = Path(path).resolve()
+    state = _state_of(model_or_state)
+    if path.exists():
+        if not overwrite:
+            raise ConfigError(f"{path} already exists; pass overwrite=True to replace it")
+        shutil.rmtree(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with ocp.StandardCheckpointer() as ckptr:
+        ckptr.save(path, nnx.to_pure_dict(state))
+        ckptr.wait_until_finished()
+    return path
+
+
+def _stored_shape(leaf) -> tuple:
+    # orbax stores a typed PRNG key as its raw uint32 data
+    if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+        return tuple(jax.eval_shape(jax.random.key_data, leaf).shape)
+    return tuple(leaf.shape)
+
+
+def _flat_names(tree) -> dict:
+    flat = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return {".".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in p): v for p, v in flat}
+
+
+def restore(path: str | os.PathLike, model_or_abstract: Target) -> Target:
+    """Read a folder written by `save` into `model_or_abstract`, a model or state of the same
+    structure: a concrete model is updated in place, an abstract one (`nnx.eval_shape`) becomes
+    concrete; returns it. Values take the target's dtypes. A missing folder, or a variable that is
+    missing, extra or shaped differently, raises ConfigError naming it before anything changes."""
+    path = Path(path).resolve()
+    if not path.is_dir():
+        raise ConfigError(f"no saved model at {path}")
+    state = _state_of(model_or_abstract)
+    template = nnx.to_pure_dict(state)
+    with ocp.StandardCheckpointer() as ckptr:
+        try:
+            stored = ckptr.metadata(path)
+        except Exception as e:  # noqa: BLE001 - orbax raises many kinds for a foreign folder
+            raise ConfigError(f"{path} is not a saved model ({type(e).__name__})") from None
+        stored = _flat_names(getattr(stored, "item_metadata", stored))
+        want = _flat_names(template)
+        for name, leaf in want.items():
+            if name not in stored:
+                raise ConfigError(f"{path} lacks variable {name!r} (the model expects shape "
+                                  f"{_stored_shape(leaf)})")
+            if tuple(stored[name].shape) != _stored_shape(leaf):
+                raise ConfigError(f"variable {name!r} in {path} has shape "
+                                  f"{tuple(stored[name].shape)}, the model expects "
+                                  f"{_stored_shape(leaf)}")
+        extra = sorted(set(stored) - set(want))
+        if extra:
+            raise ConfigError(f"{path} holds variable {extra[0]!r}, which the model lacks")
+        abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), template)
+        values = ckptr.restore(path, abstract)
+    nnx.replace_by_pure_dict(state, values)
+    if isinstance(model_or_abstract, nnx.Module):
+        nnx.update(model_or_abstract, state)
+    return model_or_abstract
 
 
 def _history_to_json(h: History) -> dict:

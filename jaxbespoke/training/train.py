@@ -144,6 +144,9 @@ class Task:
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """How long to train (epochs x steps_per_epoch), with what optimiser, which epochs to
+    evaluate after, and whether to skip Adam updates of parameter groups absent from a batch."""
+
     epochs: int
     steps_per_epoch: int
     optim: OptimConfig = field(default_factory=OptimConfig)

@@ -7,6 +7,7 @@ checked here, on the host, before it reaches a jitted function.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -18,8 +19,8 @@ class ConfigError(ValueError):
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite. Carries where it happened and what was computed before."""
 
-    def __init__(self, message: str, *, epoch: int, seeds: list[int], partial=None,
-                 completed=None):
+    def __init__(self, message: str, *, epoch: int, seeds: list[int], partial: Any = None,
+                 completed: Any = None):
         super().__init__(message)
         self.epoch = epoch
         self.seeds = seeds

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -91,7 +92,7 @@ def target_losses(loss_N, y_N, vocab_size: int):
     return jnp.where(valid_ids(y_N, vocab_size), loss_N, jnp.nan)
 
 
-def checked(fn):
+def checked(fn: Callable[..., Any]) -> Callable[..., Any]:
     """`fn` traced with checkify range checks, jitted; a failed check raises ConfigError.
 
     For debugging: `checked(lambda ids: model(ids))(ids)` raises on an id outside [0, V) even

@@ -37,11 +37,12 @@ class TierPath(nn.Module):
 
 class BespokeEmbedding(nn.Module):
     """dims: per-tier widths, most frequent tier first. layout 'replica': every table covers the
-    whole vocabulary (row = token id); 'compact': table t has rows[t] rows, row = rows_V[id]."""
+    whole vocabulary (row = token id); 'compact': table t has rows[t] rows, row = rows_V[id].
+    Tier t's modules are `tiers['<t>_<name>']`, the Flax module's parameter names."""
 
     def __init__(self, vocab_size: int, dim: int, tier_V, dims, *, proj_bias: bool = True,
                  identity_when_equal: bool = True, layout: str = "replica", rows=None,
-                 rows_V=None):
+                 rows_V=None, names=("high", "mid", "low")):
         super().__init__()
         self.vocab_size, self.dim, self.layout = vocab_size, dim, layout
         if layout == "replica":
@@ -50,9 +51,18 @@ class BespokeEmbedding(nn.Module):
             raise ValueError(f"layout {layout!r} needs rows and rows_V (compact) or 'replica'")
         self.register_buffer("tier_V", torch.as_tensor(tier_V, dtype=torch.long).clone())
         self.register_buffer("rows_V", torch.as_tensor(rows_V, dtype=torch.long).clone())
-        self.paths = nn.ModuleList(
-            TierPath(r, d, dim, bias=proj_bias, identity=identity_when_equal and d == dim)
-            for r, d in zip(rows, dims))
+        if len(names) != len(dims):
+            raise ValueError(f"{len(names)} tier names for {len(dims)} dims")
+        width = len(str(len(dims) - 1))
+        self.tiers = nn.ModuleDict(
+            (f"{t:0{width}d}_{name}",
+             TierPath(r, d, dim, bias=proj_bias, identity=identity_when_equal and d == dim))
+            for t, (name, r, d) in enumerate(zip(names, rows, dims)))
+
+    @property
+    def paths(self) -> list[TierPath]:
+        """The tiers' modules in tier order."""
+        return list(self.tiers.values())
 
     def forward(self, ids_BT: torch.Tensor) -> torch.Tensor:
         tier_BT = self.tier_V[ids_BT]

@@ -1,8 +1,9 @@
 """Reference tiny GPT (mirrors `jaxbespoke.nn.gpt`), written the PyTorch way.
 
-Parameter names follow the Flax attribute paths so `parity.convert` copies weights by name. Two
-layout choices differ from the original script and change no number: the learned positions are
-(T, D) instead of (1, T, D), and the causal mask is a non-persistent buffer (not in the state dict).
+Parameter names follow the Flax attribute paths so `jaxbespoke.nn.convert` copies weights by
+name. Two layout choices differ from the original script and change no number: the learned
+positions are (T, D) instead of (1, T, D), and the causal mask is a non-persistent buffer (not in
+the state dict).
 """
 
 from __future__ import annotations

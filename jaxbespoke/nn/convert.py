@@ -1,7 +1,15 @@
 """Weights both ways between a PyTorch `state_dict` and a Flax NNX model (or its `nnx.State`).
 
-Names: the torch references mirror the Flax attribute paths, so a Flax path
-('embed', 'paths', 0, 'proj', 'kernel') is the torch key 'embed.paths.0.proj.weight'. Leaves:
+Installable with the package: `pip install 'jaxbespoke[torch]'` brings torch; without torch,
+`to_torch` raises ConfigError, and `to_flax` still reads a state dict of numpy arrays.
+
+    from jaxbespoke.nn import convert
+    sd = convert.to_torch(model)             # OrderedDict[str, torch.Tensor]
+    convert.to_flax(sd, model)               # and back, in place (or into an nnx.State copy)
+
+Names: a torch key is the Flax attribute path joined by dots, so the Flax path
+('embed', 'tiers', '0_high', 'proj', 'kernel') is the torch key 'embed.tiers.0_high.proj.weight'
+(the torch references in parity/ use the same attribute names). Leaves:
 nnx.Linear `kernel` (in, out) <-> torch Linear `weight` (out, in), transposed; nnx.Embed
 `embedding` <-> Embedding `weight` as is; LayerNorm `scale` <-> `weight`; every other variable
 (biases, integer buffers such as tier maps) keeps its name and layout. A module with another rule
@@ -17,13 +25,17 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
 
 import jax.numpy as jnp
 import numpy as np
-import torch
 from flax import nnx
 
 from jaxbespoke.utils.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
+
 
 # flax leaf name -> (torch leaf name, transposed)
 LEAF_RULES: dict[str, tuple[str, bool]] = {
@@ -34,7 +46,18 @@ LEAF_RULES: dict[str, tuple[str, bool]] = {
 
 
 def register_leaf(flax_name: str, torch_name: str, transpose: bool = False) -> None:
+    """Map Flax leaves named `flax_name` to torch's `torch_name` (transposed if 2-D and asked)."""
     LEAF_RULES[flax_name] = (torch_name, transpose)
+
+
+def _torch():
+    """torch, imported on first use (the package itself never needs it)."""
+    try:
+        import torch
+    except ImportError:
+        raise ConfigError("converting to PyTorch needs torch: pip install 'jaxbespoke[torch]'"
+                          ) from None
+    return torch
 
 
 @dataclass(frozen=True)
@@ -50,11 +73,11 @@ class Entry:
         return tuple(reversed(self.flax_shape)) if self.transpose else self.flax_shape
 
 
-def _state(target) -> nnx.State:
+def _state(target: nnx.Module | nnx.State) -> nnx.State:
     return target if isinstance(target, nnx.State) else nnx.state(target)
 
 
-def entries(target) -> list[Entry]:
+def entries(target: nnx.Module | nnx.State) -> list[Entry]:
     """The torch key of every Flax variable of a model or state, in Flax order."""
     out, seen = [], {}
     for path, var in nnx.to_flat_state(_state(target)):
@@ -76,7 +99,8 @@ def _shape(t) -> tuple:
     return tuple(t.shape)
 
 
-def check_state_dict(state_dict, target) -> list[Entry]:
+def check_state_dict(state_dict: Mapping[str, Any], target: nnx.Module | nnx.State
+                     ) -> list[Entry]:
     """Raise ConfigError at the first unexpected or misshaped key (in the state dict's order),
     then at the first missing one; else return the entries."""
     ents = entries(target)
@@ -95,12 +119,14 @@ def check_state_dict(state_dict, target) -> list[Entry]:
     return ents
 
 
-def to_flax(state_dict, target) -> nnx.State:
-    """Copy a torch state dict into a Flax model (in place) or into a copy of an nnx.State."""
+def to_flax(state_dict: Mapping[str, Any], target: nnx.Module | nnx.State) -> nnx.State:
+    """Copy a torch state dict (tensors or numpy arrays) into a Flax model (in place) or into a
+    copy of an nnx.State; returns the new state."""
     ents = check_state_dict(state_dict, target)   # everything is checked before any copy
     values = {}
     for e in ents:
-        arr = state_dict[e.key].detach().cpu().numpy()
+        t = state_dict[e.key]
+        arr = t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
         arr = arr.T if e.transpose else arr
         if np.issubdtype(e.flax_dtype, np.integer):
             arr = arr.astype(e.flax_dtype)
@@ -115,9 +141,11 @@ def to_flax(state_dict, target) -> nnx.State:
     return new
 
 
-def to_torch(source, like=None) -> OrderedDict[str, torch.Tensor]:
+def to_torch(source: nnx.Module | nnx.State, like: Mapping[str, Any] | None = None
+             ) -> OrderedDict[str, torch.Tensor]:
     """A torch state dict of a Flax model or state. With `like` (a torch state dict, e.g.
     `ref.state_dict()`), keys and shapes are checked against it and its dtypes are used."""
+    torch = _torch()
     ents = entries(source)
     if like is not None:
         check_state_dict(like, source)

@@ -37,3 +37,7 @@ def test_readme_library_example_runs(tmp_path, monkeypatch):
     assert "embed.tiers.0_high.table.weight" in sd and "mix.weight" in sd
     np.testing.assert_array_equal(sd["mix.weight"].numpy(),
                                   np.asarray(ns["model"].mix.kernel[...]).T)
+    # the sparse attention block: distillation lowers its loss, the layer keeps the input's shape
+    assert ns["distill_losses"][-1] < 0.8 * ns["distill_losses"][0], ns["distill_losses"]
+    assert ns["y_BTD"].shape == ns["x_BTD"].shape
+    assert np.isfinite(np.asarray(ns["y_BTD"])).all()

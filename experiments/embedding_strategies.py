@@ -75,7 +75,7 @@ def build_task(cfg: Config, n_tiers: int):
 
     T, B = cfg.window, cfg.batch
 
-    def sample(key, data):
+    def sample(key, data, step):
         train = data["train"]
         s_B = jax.random.randint(key, (B,), 0, train.shape[0] - T)
         w_BT1 = train[s_B[:, None] + jnp.arange(T + 1)]
@@ -164,6 +164,7 @@ def run_one(cfg: Config, plan, bands, data, seeds, *, progress: bool, desc: str)
     from jaxbespoke.nn.embeddings import param_count
     from jaxbespoke.nn.gpt import GPTConfig
     from jaxbespoke.nn.lm import EmbeddingLM
+    from jaxbespoke.training import streams
     from jaxbespoke.training.train import OptimConfig, TrainConfig, Trainer
 
     gcfg = GPTConfig(vocab_size=plan.vocab_size, block_size=cfg.window, n_layer=cfg.layers,
@@ -176,10 +177,11 @@ def run_one(cfg: Config, plan, bands, data, seeds, *, progress: bool, desc: str)
 
     t_init = time.perf_counter()
     # rbg keys: XLA:CPU compiles threefry-heavy init programs ~2x slower
-    keys = jax.vmap(lambda s: jax.random.key(s, impl="rbg"))(np.asarray(seeds, np.uint32))
+    keys = streams.seed_keys(seeds, impl="rbg")
     # train.init_states builds eagerly (one small compile per op, ~17 s here); jitted it is one
     graphdef = nnx.graphdef(nnx.eval_shape(lambda: make_model(keys[0])))
-    states = jax.jit(jax.vmap(lambda k: nnx.state(make_model(jax.random.fold_in(k, 1)))))(keys)
+    states = jax.jit(jax.vmap(lambda k: nnx.state(
+        make_model(jax.random.fold_in(k, streams.STRATEGY_INIT)))))(keys)
     model0 = nnx.merge(graphdef, jax.tree.map(lambda x: x[0], states))
     emb_params = param_count(model0.embed)
     if emb_params != plan.params:
@@ -194,7 +196,7 @@ def run_one(cfg: Config, plan, bands, data, seeds, *, progress: bool, desc: str)
     params, rest = nnx.split_state(states, nnx.Param, ...)
     tx = trainer.tx(jax.tree.map(lambda x: x[0], params))
     state = params, rest, jax.jit(jax.vmap(tx.init))(params)
-    train_keys = jax.vmap(lambda k: jax.random.fold_in(k, 2))(keys)
+    train_keys = streams.fold(keys, streams.STRATEGY_TRAIN)
     init_s = time.perf_counter() - t_init
     compile_s = trainer.compile(state, data, train_keys)
     t0 = time.perf_counter()

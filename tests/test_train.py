@@ -113,3 +113,40 @@ def test_run_reports_the_compiled_programs_flops(runs):
     assert t1["steps"] == cfg.epochs * cfg.steps_per_epoch and t1["evals"] == len(cfg.eval_epochs)
     assert 0 < t1["flops"]["step"] < 1e7 and 0 < t1["flops"]["eval"]
     assert t2["flops"]["step"] == pytest.approx(2 * t1["flops"]["step"], rel=0.05)
+
+
+def test_sample_receives_the_global_step_index():
+    """Every task's sample gets (key, data, step): step = epoch * steps_per_epoch + k."""
+    from flax import nnx
+
+    task = train.Task(sample=lambda key, data, step: step.astype(jnp.float32),
+                      loss=lambda m, b: b + 0.0 * m.kernel[...].sum(),
+                      evaluate=lambda m, key, data: {})
+    keys = protocol.seed_keys([0, 1])
+    graphdef, states = train.init_states(lambda k: nnx.Linear(1, 1, rngs=nnx.Rngs(k)), keys)
+    tr = train.Trainer(graphdef, task, train.TrainConfig(epochs=3, steps_per_epoch=4))
+    _, hist = tr.fit(tr.init(states), {"x": jnp.zeros((2, 1))}, keys, [0, 1], progress=False)
+    np.testing.assert_array_equal(hist.arrays()["train_loss"],
+                                  np.tile([[1.5, 5.5, 9.5]], (2, 1)))
+
+
+def test_named_streams_keep_the_historical_numbers():
+    """The named streams are the literal fold_in numbers every recorded result was drawn with."""
+    from jaxbespoke.training import streams
+
+    data = lambda k: np.asarray(jax.random.key_data(k))  # noqa: E731
+    seeds = [3, 7]
+    keys = jax.vmap(jax.random.key)(jnp.asarray(seeds, jnp.uint32))
+    np.testing.assert_array_equal(data(streams.seed_keys(seeds)), data(keys))
+    lit = lambda n: jax.vmap(lambda k: jax.random.fold_in(k, n))(keys)  # noqa: E731
+    for stream, n in ((streams.DATA, 1), (streams.TRAIN, 2), (streams.init_stream(1), 11),
+                      (streams.unpaired_stream(1), 1001), (streams.Sparse.TRAIN_BATCH, 10)):
+        np.testing.assert_array_equal(data(streams.fold(keys, stream)), data(lit(n)))
+    assert [int(s) for s in streams.Sparse] == list(range(1, 11))
+    np.testing.assert_array_equal(data(streams.stage_keys(seeds, streams.Sparse.COLLECT)),
+                                  data(lit(4)))
+    k = keys[0]
+    np.testing.assert_array_equal(data(streams.eval_key(k, 3)), data(
+        jax.random.fold_in(jax.random.fold_in(k, 3), 0x5EED)))
+    np.testing.assert_array_equal(data(streams.epoch_keys(k, 2, 5)), data(
+        jax.random.split(jax.random.fold_in(k, 2), 5)))

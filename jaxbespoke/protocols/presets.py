@@ -33,6 +33,7 @@ from jaxbespoke.nn.embeddings import (
 from jaxbespoke.nn.encoders import EncoderConfig, EncoderLM, layer_norm
 from jaxbespoke.utils.errors import ConfigError
 from jaxbespoke.nn.models import PooledNextToken, cross_entropy
+from jaxbespoke.training import streams as rng_streams
 from jaxbespoke.training.train import (
     OptimConfig,
     Task,
@@ -296,7 +297,7 @@ def make_task(run: RunConfig) -> Task:
         return lambda xy: _ce_each(model(xy[0]), xy[1])
 
     if run.task == "next_all":
-        def sample(key, data):
+        def sample(key, data, step):
             ks, kd = jax.random.split(key)
             starts = corpus.sample_starts(ks, data["train"].shape[-1], T, B)
             idx = starts[:, None] + jnp.arange(T)
@@ -326,7 +327,7 @@ def make_task(run: RunConfig) -> Task:
             return {"heldout": _chunked_mean(seq_each(model), _tiles(data["val"], T), B)}
 
         return Task(sample, lambda m, b: seq_loss(m, *b), evaluate,
-                    active_groups=lambda m, b: m.active_groups(b[0]), indexed=True)
+                    active_groups=lambda m, b: m.active_groups(b[0]))
 
     if run.task == "scaling":
         def windows(data_N, starts):
@@ -342,14 +343,14 @@ def make_task(run: RunConfig) -> Task:
                 pooled_each(model), windows(d, 8 * jnp.arange((d.shape[-1] - T) // 8 + 1)), 256)}
 
         return Task(sample, lambda m, b: cross_entropy(m(b[0]), b[1]), evaluate,
-                    active_groups=lambda m, b: m.active_groups(b[0]), indexed=True)
+                    active_groups=lambda m, b: m.active_groups(b[0]))
 
     if run.task == "first_token":
         def windows(data_N, starts):
             w = data_N[starts[:, None] + jnp.arange(T)]
             return jnp.concatenate([w[:, 1:], jnp.zeros_like(w[:, :1])], 1), w[:, 0]
 
-        def sample(key, data):
+        def sample(key, data, step):
             n = data["train"].shape[-1]
             return windows(data["train"], jax.random.randint(key, (B,), 0, n - T))
 
@@ -362,7 +363,7 @@ def make_task(run: RunConfig) -> Task:
                     active_groups=lambda m, b: m.active_groups(b[0]))
 
     if run.task == "random_target":
-        def sample(key, data):
+        def sample(key, data, step):
             ks, ky = jax.random.split(key)
             starts = corpus.sample_starts(ks, data["train"].shape[-1], T, B)
             return data["train"][starts[:, None] + jnp.arange(T)], jax.random.randint(ky, (B,), 0, V)
@@ -378,7 +379,7 @@ def make_task(run: RunConfig) -> Task:
                     active_groups=lambda m, b: m.active_groups(b[0]))
 
     if run.task == "mode_uniform":
-        def sample(key, data):
+        def sample(key, data, step):
             x = jax.random.randint(key, (B, T), 0, V)
             return x, mode(x, V)
 
@@ -393,8 +394,7 @@ def make_task(run: RunConfig) -> Task:
 
 
 # --------------------------------------------------------------------------- data
-def seed_keys(seeds):
-    return jax.vmap(jax.random.key)(jnp.asarray(seeds, jnp.uint32))
+seed_keys = rng_streams.seed_keys
 
 
 def build_data(run: RunConfig, seeds):
@@ -404,7 +404,7 @@ def build_data(run: RunConfig, seeds):
     if run.zipf is None:   # debug: fresh uniform batches each step, no corpus
         tl = [make_tiers(run, None)] * S
         return {"train": jnp.zeros((S, 1), jnp.int32)}, tl
-    keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(seed_keys(seeds))
+    keys = rng_streams.fold(seed_keys(seeds), rng_streams.DATA)
     toks = np.asarray(jax.jit(jax.vmap(
         lambda k: corpus.zipf_corpus(k, run.vocab, run.zipf, run.corpus_size)))(keys))
     tl = [make_tiers(run, t) for t in toks]
@@ -473,7 +473,7 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
     tier_SV = jnp.asarray(np.stack([t.tier_V for t in tl]))
     rows_SV = jnp.asarray(np.stack([t.rows_V() for t in tl]))
     keys = seed_keys(seeds)
-    train_keys = jax.vmap(lambda k: jax.random.fold_in(k, 2))(keys)
+    train_keys = rng_streams.fold(keys, rng_streams.TRAIN)
     task = make_task(run)
     tcfg = train_config(run, short)
     out = {"config": run.name, "seeds": list(seeds), "tier_sizes": [list(t.sizes) for t in tl],
@@ -491,7 +491,7 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
             if kind not in KINDS:
                 raise ConfigError(f"unknown model kind {kind!r}; expected one of {KINDS}")
             i = KINDS.index(kind)
-            init_keys = jax.vmap(lambda k: jax.random.fold_in(k, 10 + i))(keys)
+            init_keys = rng_streams.fold(keys, rng_streams.init_stream(i))
             kind_keys = stream_keys(train_keys, kind, streams)
             tag = f"{kind}/{variant}" + ("/unpaired" if kind_keys is not train_keys else "")
             graphdef, states = init_states(

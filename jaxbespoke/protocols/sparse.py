@@ -27,6 +27,8 @@ from jaxbespoke.nn import init as init_lib
 from jaxbespoke.utils.bench import compile_with_flops
 from jaxbespoke.utils.errors import ConfigError, check_positive
 from jaxbespoke.nn.gpt import GPT, CausalSelfAttention, GPTConfig, HeadFn, causal_scores, lm_loss
+from jaxbespoke.training import streams
+from jaxbespoke.training.streams import Sparse as Stage
 from jaxbespoke.training.train import OptimConfig, Task, TrainConfig, Trainer, init_states
 
 MODES = ("faithful", "fixed")
@@ -324,9 +326,7 @@ def _mse(a, b):
     return jnp.mean((a - b) ** 2)
 
 
-def _seed_keys(seeds, stage: int):
-    return jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), stage))(
-        jnp.asarray(seeds, jnp.uint32))
+_seed_keys = streams.stage_keys
 
 
 def _fit(make_model, init_keys, task, tcfg, data, train_keys, seeds, progress, desc):
@@ -366,7 +366,7 @@ def selector_task(mode: str) -> Task:
             logits = mask_future(logits)
         logp = jax.nn.log_softmax(logits, -1)
         return -jnp.take_along_axis(logp, top1[..., None], -1).mean()
-    return Task(sample=lambda key, d: (d["q"], d["top1"]), loss=loss, evaluate=_empty_eval)
+    return Task(sample=lambda key, d, step: (d["q"], d["top1"]), loss=loss, evaluate=_empty_eval)
 
 
 def _tolist(tree):
@@ -407,7 +407,7 @@ def approx_inputs(col: dict, top_k: int, mode: str):
 
 
 def approx_task() -> Task:
-    return Task(sample=lambda key, d: (d["x"], d["y"]),
+    return Task(sample=lambda key, d, step: (d["x"], d["y"]),
                 loss=lambda app, b: _mse(app(b[0]), b[1]), evaluate=_empty_eval)
 
 
@@ -476,19 +476,19 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
     timing, curves, results, per_batch = {}, {}, {}, {}
     t_start = time.perf_counter()
 
-    data = jax.jit(jax.vmap(lambda k: make_data(cfg, k)))(_seed_keys(seeds, 1))
-    base_task = Task(sample=lambda key, dd: sample_batch(cfg, key, dd, cfg.batch),
+    data = jax.jit(jax.vmap(lambda k: make_data(cfg, k)))(_seed_keys(seeds, Stage.DATA))
+    base_task = Task(sample=lambda key, dd, step: sample_batch(cfg, key, dd, cfg.batch),
                      loss=lambda m, b: lm_loss(m(b[0]), b[1]), evaluate=_empty_eval)
     g_gd, g_state, curves["baseline"], timing["baseline"] = _fit(
-        lambda k: GPT(gcfg, rngs=nnx.Rngs(k)), _seed_keys(seeds, 2), base_task,
-        cfg.train_config(cfg.train_steps), data, _seed_keys(seeds, 3), seeds, progress,
+        lambda k: GPT(gcfg, rngs=nnx.Rngs(k)), _seed_keys(seeds, Stage.GPT_INIT), base_task,
+        cfg.train_config(cfg.train_steps), data, _seed_keys(seeds, Stage.GPT_TRAIN), seeds, progress,
         f"{cfg.task}: GPT")
 
     gpt_train_batch_loss = [float(x) for x in jax.jit(jax.vmap(
         lambda gs, k, dd: train_batch_loss(cfg, nnx.merge(g_gd, gs), k, dd)))(
-            g_state, _seed_keys(seeds, 10), data)]
+            g_state, _seed_keys(seeds, Stage.TRAIN_BATCH), data)]
     t0 = time.perf_counter()
-    col_args = (g_state, _seed_keys(seeds, 4), data)
+    col_args = (g_state, _seed_keys(seeds, Stage.COLLECT), data)
     col_fn, col_flops = compile_with_flops(
         jax.vmap(lambda s, k, dd: collect(cfg, nnx.merge(g_gd, s), k, dd)), *col_args)
     col = col_fn(*col_args)
@@ -498,15 +498,15 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
     for mode in modes:
         s_gd, s_state, curves[f"selector_{mode}"], timing[f"selector_{mode}"] = _fit(
             lambda k: KeySelector(d, T, cfg.selector_hidden, rngs=nnx.Rngs(k)),
-            _seed_keys(seeds, 5), selector_task(mode), cfg.train_config(cfg.selector_iters),
-            {"q": col["q"], "top1": col["top1"]}, _seed_keys(seeds, 6), seeds, progress,
+            _seed_keys(seeds, Stage.SELECTOR_INIT), selector_task(mode), cfg.train_config(cfg.selector_iters),
+            {"q": col["q"], "top1": col["top1"]}, _seed_keys(seeds, Stage.SELECTOR_TRAIN), seeds, progress,
             f"{cfg.task}/{mode}: selector")
         xs = jax.jit(jax.vmap(lambda c: approx_inputs(c, K, mode)))(
             {"v": col["v"], "probs": col["probs"]})
         a_gd, a_state, curves[f"approximator_{mode}"], timing[f"approximator_{mode}"] = _fit(
             lambda k: HeadApproximator(d, K, cfg.approx_hidden, rngs=nnx.Rngs(k)),
-            _seed_keys(seeds, 7), approx_task(), cfg.train_config(cfg.approx_iters),
-            {"x": xs, "y": col["y"]}, _seed_keys(seeds, 8), seeds, progress,
+            _seed_keys(seeds, Stage.APPROX_INIT), approx_task(), cfg.train_config(cfg.approx_iters),
+            {"x": xs, "y": col["y"]}, _seed_keys(seeds, Stage.APPROX_TRAIN), seeds, progress,
             f"{cfg.task}/{mode}: approximator")
         sel_train = _tolist(jax.jit(jax.vmap(
             lambda ss, q, t1: selector_train_metrics(nnx.merge(s_gd, ss), q, t1, mode)))(
@@ -523,7 +523,7 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
                             nnx.merge(a_gd, as_), mean_d, pi, pv, k, dd)
 
         ev_args = (g_state, s_state, a_state, col["mean"], pos[0], pos[1],
-                   _seed_keys(seeds, 9), data)
+                   _seed_keys(seeds, Stage.EVAL), data)
         ev_fn, ev_flops = compile_with_flops(jax.vmap(ev), *ev_args)
         out = ev_fn(*ev_args)
         results[mode] = jax.tree.map(lambda a: [float(x) for x in a.mean(1)], out)

@@ -23,6 +23,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from jaxbespoke.training import streams
 from jaxbespoke.utils import parallel
 from jaxbespoke.utils.errors import ConfigError, TrainingDiverged, check_positive
 
@@ -122,11 +123,10 @@ def make_optimizer(cfg: OptimConfig, steps_per_epoch: int, epochs: int,
 class Task:
     """Pure per-seed functions an experiment gives the engine.
 
-    sample(key, data) -> batch;  loss(model, batch) -> scalar;
-    evaluate(model, key, data) -> {metric: scalar};
+    sample(key, data, step) -> batch, with `step` the global step index (int32: the original's
+    deterministic batch orders read it, e.g. batch b = corpus[64 b : ...]; random ones ignore it);
+    loss(model, batch) -> scalar;  evaluate(model, key, data) -> {metric: scalar};
     active_groups(model, batch) -> {group: bool} (optional: torch None-grad emulation).
-    indexed: sample is called as sample(key, data, step) with the global step index (for the
-    original's deterministic batch orders, e.g. batch b = corpus[64 b : ...]).
     loss_limit: a finite loss above this is a blow-up, reported as divergence like NaN/inf
     (e.g. 10 x ln V for a cross-entropy: far above a uniform predictor's ln V); it applies to
     the training loss and to the evaluated metrics named in limit_metrics. Every evaluated
@@ -137,7 +137,6 @@ class Task:
     loss: Callable
     evaluate: Callable
     active_groups: Callable | None = None
-    indexed: bool = False
     loss_limit: float | None = None
     limit_metrics: tuple[str, ...] = ()
 
@@ -226,10 +225,9 @@ class Trainer:
         return params, rest, opt
 
     # -- per-seed pure functions
-    def _step(self, carry, key, rest, data, step=None):
+    def _step(self, carry, key, rest, data, step):
         params, opt = carry
-        batch = (self.task.sample(key, data, step) if self.task.indexed
-                 else self.task.sample(key, data))
+        batch = self.task.sample(key, data, step)
 
         def loss_of(p):
             return self.task.loss(nnx.merge(self.graphdef, p, rest), batch)
@@ -242,15 +240,15 @@ class Trainer:
         return (optax.apply_updates(params, updates), opt), loss
 
     def _epoch_one(self, params, rest, opt, data, key, epoch):
-        keys = jax.random.split(jax.random.fold_in(key, epoch), self.cfg.steps_per_epoch)
+        keys = streams.epoch_keys(key, epoch, self.cfg.steps_per_epoch)
         steps = epoch * self.cfg.steps_per_epoch + jnp.arange(self.cfg.steps_per_epoch)
         (params, opt), losses = jax.lax.scan(
             lambda c, ks: self._step(c, ks[0], rest, data, ks[1]), (params, opt), (keys, steps))
         return params, opt, losses
 
     def _eval_one(self, params, rest, data, key, epoch):
-        k = jax.random.fold_in(jax.random.fold_in(key, epoch), 0x5EED)
-        return self.task.evaluate(nnx.merge(self.graphdef, params, rest), k, data)
+        return self.task.evaluate(nnx.merge(self.graphdef, params, rest),
+                                  streams.eval_key(key, epoch), data)
 
     # -- driver
     # Arguments and results of the driver are seed-major and unpadded, whatever the devices:

@@ -34,14 +34,8 @@ from jaxbespoke.nn.encoders import EncoderConfig, EncoderLM, layer_norm
 from jaxbespoke.utils.errors import ConfigError
 from jaxbespoke.nn.models import PooledNextToken, cross_entropy
 from jaxbespoke.training import streams as rng_streams
-from jaxbespoke.training.train import (
-    OptimConfig,
-    Task,
-    TrainConfig,
-    Trainer,
-    eval_schedule,
-    init_states,
-)
+from jaxbespoke.training.fit import fit_seeds
+from jaxbespoke.training.train import OptimConfig, Task, TrainConfig, eval_schedule
 
 
 @dataclass(frozen=True)
@@ -494,34 +488,19 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
             init_keys = rng_streams.fold(keys, rng_streams.init_stream(i))
             kind_keys = stream_keys(train_keys, kind, streams)
             tag = f"{kind}/{variant}" + ("/unpaired" if kind_keys is not train_keys else "")
-            graphdef, states = init_states(
-                lambda k, tv, rv: make_model(run, kind, k, tv, rv, caps, variant == "causal"),
-                init_keys, tier_SV, rows_SV)
-            model0 = nnx.merge(graphdef, jax.tree.map(lambda x: x[0], states))
-            trainer = Trainer(graphdef, task, tcfg, group_of=model0.group_of)
-            state = trainer.init(states)
             ck = None
-            start, hist = 0, None
-            if ckpt_dir is not None:   # before compiling: a mismatch fails fast
+            if ckpt_dir is not None:
                 fp = fingerprint(run, seeds, kind, variant, short)
                 if tag.endswith("/unpaired"):
                     fp["streams"] = "unpaired"
                 ck = checkpoint.RunCheckpoint(f"{ckpt_dir}/{run.name}_{tag.replace('/', '_')}", fp,
                                               every=ckpt_every, last_epoch=tcfg.epochs - 1)
-                restored = ck.restore(state)
-                if restored is not None:
-                    state, hist, start = restored
-            # a finished run restores its history and compiles nothing
-            compile_s = trainer.compile(state, data, kind_keys) if start < tcfg.epochs else 0.0
-            t1 = time.perf_counter()
-            if ck is not None:
-                ck.start_clock()
-            state, hist = trainer.fit(state, data, kind_keys, list(seeds), history=hist,
-                                      start_epoch=start, progress=progress,
-                                      desc=f"{run.name} {tag}",
-                                      on_epoch_end=None if ck is None else ck.on_epoch_end)
-            jax.block_until_ready(state[0])
-            run_s = time.perf_counter() - t1
+            res = fit_seeds(
+                lambda k, tv, rv: make_model(run, kind, k, tv, rv, caps, variant == "causal"),
+                (init_keys, tier_SV, rows_SV), task, tcfg, data, kind_keys, list(seeds),
+                checkpoint=ck, progress=progress, desc=f"{run.name} {tag}")
+            hist, tm = res.history, res.timing
+            start, run_s, model0 = tm.start_epoch, tm.run_s, res.model(0)
             arr = hist.arrays()
             final = (arr[run.final][:, -1] if run.final == "val_original"
                      else arr["train_loss"][:, -1])
@@ -529,8 +508,7 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
             body = param_count(model0) - emb_caps
             emb = ([emb_caps] * len(seeds) if kind == "standard" or run.layout == "replica"
                    else [embed_params(run, t.sizes) for t in tl])
-            steps_run = (tcfg.epochs - start) * tcfg.steps_per_epoch
-            total_steps = tcfg.epochs * tcfg.steps_per_epoch
+            steps_run, total_steps = tm.steps_run, tm.steps
             prior = 0.0 if ck is None or start == 0 else ck.train_s_prior
             total_s = None if prior is None else prior + run_s
             out["models"][tag] = {
@@ -538,7 +516,7 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
                                             if k != "train_loss"},
                 "curves": {k: v for k, v in arr.items()}, "eval_epochs": list(hist.eval_epochs),
                 "params_embedding": emb, "params_total": [body + e for e in emb],
-                "timing": {"compile_s": compile_s, "run_s": run_s, "resumed_from_epoch": start,
+                "timing": {"compile_s": tm.compile_s, "run_s": run_s, "resumed_from_epoch": start,
                            "steps_run": steps_run,
                            "s_per_step": run_s / steps_run if steps_run else None,
                            # all processes together (a resumed run adds its earlier ones)

@@ -11,7 +11,6 @@ different draws; `streams="unpaired"` reproduces that design, to judge its singl
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 
 import jax
@@ -25,14 +24,8 @@ from jaxbespoke.nn.embeddings import BespokeEmbedding, BespokeSpec, StandardEmbe
 from jaxbespoke.utils.errors import ConfigError, TrainingDiverged, check_memory, check_positive
 from jaxbespoke.nn.models import PooledNextToken, cross_entropy
 from jaxbespoke.training import streams as rng_streams
-from jaxbespoke.training.train import (
-    OptimConfig,
-    Task,
-    TrainConfig,
-    Trainer,
-    eval_schedule,
-    init_states,
-)
+from jaxbespoke.training.fit import fit_seeds
+from jaxbespoke.training.train import OptimConfig, Task, TrainConfig, eval_schedule
 
 
 @dataclass(frozen=True)
@@ -208,27 +201,19 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
         i = KINDS.index(kind)
         init_keys = rng_streams.fold(keys, rng_streams.init_stream(i))
         kind_keys = stream_keys(train_keys, kind, streams)
-        graphdef, states = init_states(
-            lambda k, tv, rv: make_model(cfg, kind, k, tv, rv), init_keys, tier_SV, rows_SV)
-        model0 = nnx.merge(graphdef, jax.tree.map(lambda x: x[0], states))
-        trainer = Trainer(graphdef, task, tcfg, group_of=model0.group_of)
-        state = trainer.init(states)
-        t0 = time.perf_counter()
-        compile_s = trainer.compile(state, data, kind_keys)
-        t1 = time.perf_counter()
         try:
-            state, hist = trainer.fit(state, data, kind_keys, seeds, progress=progress,
-                                      desc=kind if streams == "paired" else f"{kind} ({streams})")
+            res = fit_seeds(lambda k, tv, rv: make_model(cfg, kind, k, tv, rv),
+                            (init_keys, tier_SV, rows_SV), task, tcfg, data, kind_keys, seeds,
+                            progress=progress,
+                            desc=kind if streams == "paired" else f"{kind} ({streams})")
         except TrainingDiverged as e:
             e.completed = out  # the models that finished before this one, kept for the report
             raise
-        jax.block_until_ready(state)
-        run_s = time.perf_counter() - t1
-        out["models"][kind] = {"params": param_count(model0), "history": hist.arrays(),
+        hist, t = res.history, res.timing
+        out["models"][kind] = {"params": param_count(res.model(0)), "history": hist.arrays(),
                                "eval_epochs": list(hist.eval_epochs)}
-        out["timing"][kind] = {"compile_s": compile_s, "run_s": run_s,
-                               "total_s": time.perf_counter() - t0,
-                               "flops": trainer.flops(), "steps": cfg.epochs * cfg.steps_per_epoch,
+        out["timing"][kind] = {"compile_s": t.compile_s, "run_s": t.run_s, "total_s": t.total_s,
+                               "flops": t.flops, "steps": t.steps,
                                "evals": len(cfg.eval_epochs)}
     return out
 

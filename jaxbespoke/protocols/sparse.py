@@ -29,7 +29,8 @@ from jaxbespoke.utils.errors import ConfigError, check_positive
 from jaxbespoke.nn.gpt import GPT, CausalSelfAttention, GPTConfig, HeadFn, causal_scores, lm_loss
 from jaxbespoke.training import streams
 from jaxbespoke.training.streams import Sparse as Stage
-from jaxbespoke.training.train import OptimConfig, Task, TrainConfig, Trainer, init_states
+from jaxbespoke.training.fit import fit_seeds
+from jaxbespoke.training.train import OptimConfig, Task, TrainConfig
 
 MODES = ("faithful", "fixed")
 
@@ -330,19 +331,14 @@ _seed_keys = streams.stage_keys
 
 
 def _fit(make_model, init_keys, task, tcfg, data, train_keys, seeds, progress, desc):
-    graphdef, states = init_states(make_model, init_keys)
-    trainer = Trainer(graphdef, task, tcfg)
-    state = trainer.init(states)
-    t0 = time.perf_counter()
-    compile_s = trainer.compile(state, data, train_keys)
-    t1 = time.perf_counter()
-    (params, rest, _), hist = trainer.fit(state, data, train_keys, seeds, progress=progress,
-                                          desc=desc)
-    jax.block_until_ready(params)
-    timing = {"compile_s": compile_s, "run_s": time.perf_counter() - t1,
-              "total_s": time.perf_counter() - t0, "flops": trainer.flops(),
-              "steps": tcfg.epochs * tcfg.steps_per_epoch}
-    return graphdef, nnx.State.merge(params, rest), hist.arrays()["train_loss"], timing
+    """One stage's training: (graphdef, model state (S, ...), train-loss curve (S, epochs),
+    timing dict as the pipeline reports it)."""
+    res = fit_seeds(make_model, init_keys, task, tcfg, data, train_keys, seeds,
+                    progress=progress, desc=desc)
+    t = res.timing
+    timing = {"compile_s": t.compile_s, "run_s": t.run_s, "total_s": t.total_s,
+              "flops": t.flops, "steps": t.steps}
+    return res.graphdef, res.model_state(), res.history.arrays()["train_loss"], timing
 
 
 def collect(cfg: SparseConfig, gpt: GPT, key, data) -> dict:

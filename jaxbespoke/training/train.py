@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -181,6 +181,20 @@ class History:
         return out
 
 
+class TrainState(NamedTuple):
+    """What the engine trains, for S seeds at once (every leaf has a leading seed axis S):
+    params, the model's nnx.Param state; rest, the rest of its nnx.State (e.g. counters);
+    opt_state, the optimiser state. A pytree (a tuple), saved and restored as one."""
+
+    params: Any
+    rest: Any
+    opt_state: Any
+
+    def model_state(self):
+        """The model's nnx.State (params and the rest merged), leading seed axis S."""
+        return nnx.merge_state(self.params, self.rest)
+
+
 class Trainer:
     """Compiles one epoch and one evaluation for a model graph, vmapped over seeds."""
 
@@ -217,12 +231,12 @@ class Trainer:
                                       self._labels_fn, groups)
         return self._tx
 
-    def init(self, states):
-        """From vmapped model states (nnx.State with leading S) to (params, rest, opt_state)."""
+    def init(self, states) -> TrainState:
+        """From vmapped model states (nnx.State with leading S) to the engine's TrainState."""
         params, rest = nnx.split_state(states, nnx.Param, ...)
         one = jax.tree.map(lambda x: x[0], params)
         opt = jax.jit(jax.vmap(self.tx(one).init))(params)
-        return params, rest, opt
+        return TrainState(params, rest, opt)
 
     # -- per-seed pure functions
     def _step(self, carry, key, rest, data, step):
@@ -285,11 +299,13 @@ class Trainer:
         out = self._eval(params, rest, data, keys, jnp.int32(epoch))
         return {k: split.host(v) for k, v in out.items()}
 
-    def fit(self, state, data, keys, seeds: list[int], *, history: History | None = None,
-            start_epoch: int = 0, progress: bool = True, desc: str = "train",
-            on_epoch_end: Callable | None = None):
+    def fit(self, state: TrainState, data, keys, seeds: list[int], *,
+            history: History | None = None, start_epoch: int = 0, progress: bool = True,
+            desc: str = "train", on_epoch_end: Callable | None = None
+            ) -> tuple[TrainState, History]:
         """Train epochs start_epoch..epochs-1. Raises TrainingDiverged (with the partial history)
-        on the first epoch whose loss is not finite for some seed."""
+        on the first epoch whose loss is not finite for some seed. Most callers want
+        `training.fit.fit_seeds`, which also builds the models and times compile and run."""
         from tqdm.auto import tqdm
 
         split = self._programs(parallel.split(len(seeds)))
@@ -316,8 +332,8 @@ class Trainer:
                     history.evals.setdefault(k, []).append(v)
             bar.set_postfix(loss=f"{float(losses_SK.mean()):.4f}")
             if on_epoch_end is not None:
-                on_epoch_end(epoch, split.gather((params, rest, opt)), history)
-        return split.gather((params, rest, opt)), history
+                on_epoch_end(epoch, TrainState(*split.gather((params, rest, opt))), history)
+        return TrainState(*split.gather((params, rest, opt))), history
 
 
 def _n_seeds(keys) -> int:

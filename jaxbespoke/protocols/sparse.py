@@ -477,8 +477,8 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
                      loss=lambda m, b: lm_loss(m(b[0]), b[1]), evaluate=_empty_eval)
     g_gd, g_state, curves["baseline"], timing["baseline"] = _fit(
         lambda k: GPT(gcfg, rngs=nnx.Rngs(k)), _seed_keys(seeds, Stage.GPT_INIT), base_task,
-        cfg.train_config(cfg.train_steps), data, _seed_keys(seeds, Stage.GPT_TRAIN), seeds, progress,
-        f"{cfg.task}: GPT")
+        cfg.train_config(cfg.train_steps), data, _seed_keys(seeds, Stage.GPT_TRAIN), seeds,
+        progress, f"{cfg.task}: GPT")
 
     gpt_train_batch_loss = [float(x) for x in jax.jit(jax.vmap(
         lambda gs, k, dd: train_batch_loss(cfg, nnx.merge(g_gd, gs), k, dd)))(
@@ -494,15 +494,17 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
     for mode in modes:
         s_gd, s_state, curves[f"selector_{mode}"], timing[f"selector_{mode}"] = _fit(
             lambda k: KeySelector(d, T, cfg.selector_hidden, rngs=nnx.Rngs(k)),
-            _seed_keys(seeds, Stage.SELECTOR_INIT), selector_task(mode), cfg.train_config(cfg.selector_iters),
-            {"q": col["q"], "top1": col["top1"]}, _seed_keys(seeds, Stage.SELECTOR_TRAIN), seeds, progress,
+            _seed_keys(seeds, Stage.SELECTOR_INIT), selector_task(mode),
+            cfg.train_config(cfg.selector_iters), {"q": col["q"], "top1": col["top1"]},
+            _seed_keys(seeds, Stage.SELECTOR_TRAIN), seeds, progress,
             f"{cfg.task}/{mode}: selector")
         xs = jax.jit(jax.vmap(lambda c: approx_inputs(c, K, mode)))(
             {"v": col["v"], "probs": col["probs"]})
         a_gd, a_state, curves[f"approximator_{mode}"], timing[f"approximator_{mode}"] = _fit(
             lambda k: HeadApproximator(d, K, cfg.approx_hidden, rngs=nnx.Rngs(k)),
-            _seed_keys(seeds, Stage.APPROX_INIT), approx_task(), cfg.train_config(cfg.approx_iters),
-            {"x": xs, "y": col["y"]}, _seed_keys(seeds, Stage.APPROX_TRAIN), seeds, progress,
+            _seed_keys(seeds, Stage.APPROX_INIT), approx_task(),
+            cfg.train_config(cfg.approx_iters), {"x": xs, "y": col["y"]},
+            _seed_keys(seeds, Stage.APPROX_TRAIN), seeds, progress,
             f"{cfg.task}/{mode}: approximator")
         sel_train = _tolist(jax.jit(jax.vmap(
             lambda ss, q, t1: selector_train_metrics(nnx.merge(s_gd, ss), q, t1, mode)))(

@@ -1,11 +1,13 @@
 # `make run`:  set up .venv (runtime deps only) if missing or stale, then run the main job.
-# `make test`: set up .venv with the test and parity extras (torch CPU), then run tests/ and parity/.
+# `make test`: set up .venv with the test and parity extras (torch CPU), then lint (ruff, mypy) and
+#              run tests/ and parity/.
+# `make lint`: ruff and mypy only (configured in pyproject.toml).
 # Extra arguments go through ARGS, e.g. `make run ARGS="--seeds 32"`.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,11 +24,15 @@ $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 run: $(VENV)/.run-deps
 	$(BIN)/python experiments/convergence.py $(ARGS)
 
-test: $(VENV)/.test-deps
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: $(VENV)/.run-deps
 	$(BIN)/python bench/bench_convergence.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache

@@ -18,10 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from jaxbespoke.utils import report
 
-from jaxbespoke.utils import report  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 TIME_LINE = re.compile(r"Time: compile ([\d.]+) s, run ([\d.]+) s, total ([\d.]+) s")
 
@@ -47,12 +46,12 @@ def run_once(args, cache: Path, out: Path) -> dict:
             "cache_files": sum(1 for _ in cache.iterdir()) if cache.exists() else 0}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=16)
     p.add_argument("--quick", action="store_true", help="the --quick configuration")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench" / "bench_cache.json")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="jaxbespoke-cache-bench-") as tmp:
         cache, res = Path(tmp) / "cache", {}
         for name in ("cold", "warm"):

@@ -21,13 +21,11 @@ from contextlib import nullcontext
 from pathlib import Path
 from unittest import mock
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from jaxbespoke.utils import bench, cli, device, report  # noqa: E402
-from jaxbespoke.nn.embeddings import BespokeEmbedding  # noqa: E402
-from jaxbespoke.protocols.protocol import PooledConfig, run_pooled  # noqa: E402
+from jaxbespoke.utils import bench, cli, device, report
+from jaxbespoke.nn.embeddings import BespokeEmbedding
+from jaxbespoke.protocols.protocol import PooledConfig, run_pooled
 
 
 def measure(cfg, n_seeds: int, table_pooling: bool = False, kinds=("standard", "bespoke")) -> dict:
@@ -48,7 +46,7 @@ def measure(cfg, n_seeds: int, table_pooling: bool = False, kinds=("standard", "
                                for k, m in res["models"].items()}}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="auto", choices=device.CHOICES)
     cli.add_scale_flags(p)
@@ -58,7 +56,7 @@ def main() -> int:
     p.add_argument("--repeats", type=int, default=3, help="repeats of each pooling (compare)")
     p.add_argument("--compare-only", action="store_true", help="skip the 1 vs 16 seed timing")
     p.add_argument("--out", type=Path, default=Path("results/bench"))
-    args = p.parse_args()
+    args = p.parse_args(argv)
     dev = device.setup(args)
     cfg = PooledConfig()
     print(device.banner(dev))

@@ -7,6 +7,8 @@ changes it). JAX: `jaxbespoke.protocols.protocol.run_pooled`, seeds vmapped into
 is timed apart from running. Absolute times on a shared machine are noisy; the ratios measured in
 one run are the figures to read. Next to JAX's times: its FLOP bound (XLA's FLOPs of the compiled
 step and evaluation over the matmul throughput measured in the same run).
+
+    .venv/bin/python -m bench.bench_parity   # from the repository root (imports parity/)
 """
 
 from __future__ import annotations
@@ -17,10 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from jaxbespoke.utils import bench, cli, device, report  # noqa: E402
-from jaxbespoke.protocols.protocol import PooledConfig, run_pooled  # noqa: E402
+from jaxbespoke.utils import bench, cli, device, report
+from jaxbespoke.protocols.protocol import PooledConfig, run_pooled
 
 
 def time_torch(cfg, n_seeds: int) -> dict:
@@ -42,14 +42,14 @@ def time_jax(cfg, n_seeds: int) -> dict:
             "flops": sum(bench.training_flops(t) for t in res["timing"].values())}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="auto", choices=device.CHOICES)
     cli.add_scale_flags(p)
     p.add_argument("--many", type=int, default=16, help="seeds in the many-seed runs")
     p.add_argument("--torch-threads", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("results/bench"))
-    args = p.parse_args()
+    args = p.parse_args(argv)
     import torch
 
     torch.set_num_threads(args.torch_threads)

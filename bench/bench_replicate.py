@@ -6,8 +6,10 @@ machine CPU seconds are the steadier yardstick. Compilation is timed separately.
 times: the FLOP bound of JAX's step (XLA's FLOPs of the compiled step over the matmul throughput
 measured in the same run), the floor for either side.
 
-    .venv/bin/python bench/bench_replicate.py            # 200 steps each
-    .venv/bin/python bench/bench_replicate.py --quick    # smoke test
+    .venv/bin/python -m bench.bench_replicate            # 200 steps each
+    .venv/bin/python -m bench.bench_replicate --quick    # smoke test
+
+(as a module from the repository root: the PyTorch reference is imported from parity/)
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def cpu_s() -> float:
@@ -52,7 +53,8 @@ def bench_jax(steps: int, preset: str):
     params, opt, losses = tr._epoch(params, rest, opt, data, keys, jax.numpy.int32(0))
     jax.block_until_ready(losses)
     return {"compile_s": compile_s, "wall_s": time.perf_counter() - w0, "cpu_s": cpu_s() - c0,
-            "steps": steps, "step_flops": tr.flops()["step"], "params": sum(x.size for x in jax.tree.leaves(params)),
+            "steps": steps, "step_flops": tr.flops()["step"],
+            "params": sum(x.size for x in jax.tree.leaves(params)),
             "last_loss": float(losses[0, -1])}
 
 
@@ -96,7 +98,7 @@ def bench_torch(steps: int, preset: str, threads: int):
             "last_loss": loss.item()}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--preset", default="definitive", choices=("definitive", "medium", "long"))
@@ -105,7 +107,7 @@ def main() -> int:
                         "when anything else runs on a 2-core machine)")
     p.add_argument("--quick", action="store_true", help="a few steps (smoke test, not a bench)")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench_replicate.json")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     steps = 5 if args.quick else args.steps
     from jaxbespoke.utils import bench
 

@@ -5,8 +5,10 @@ and process CPU time are both reported: on a shared machine the CPU seconds are 
 yardstick. Next to ours: the FLOP bound of each stage (XLA's FLOPs of the compiled programs over
 the matmul throughput measured in the same run); torch does the same arithmetic.
 
-    .venv/bin/python bench/bench_sparse.py            # both sides
-    .venv/bin/python bench/bench_sparse.py --no-torch # ours only
+    .venv/bin/python -m bench.bench_sparse            # both sides
+    .venv/bin/python -m bench.bench_sparse --no-torch # ours only
+
+(as a module from the repository root: the PyTorch reference is imported from parity/)
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def cpu_s() -> float:
@@ -34,14 +35,14 @@ def timed(fn):
     return out, time.perf_counter() - w0, cpu_s() - c0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--no-torch", action="store_true", help="time ours only")
     p.add_argument("--torch-threads", default="1,2",
                    help="comma-separated torch intra-op thread counts, one torch run each")
     p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test, not a bench)")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench_sparse.json")
-    args = p.parse_args()
+    args = p.parse_args(argv)
 
     sizes = dict(train_steps=300, collect_batches=32, selector_iters=400, approx_iters=600,
                  eval_batches=10)
@@ -80,7 +81,7 @@ def main() -> int:
         total_flops += f
         spent = st.get("run_s", st["total_s"])
         print(f"  {name:>22}: {spent:7.2f} s ({'run' if 'run_s' in st else 'total'}"
-              f"{', compile %.1f s' % st['compile_s'] if 'compile_s' in st else ''}), "
+              f"{', compile {:.1f} s'.format(st['compile_s']) if 'compile_s' in st else ''}), "
               f"{f / 1e12:.3f} TFLOP, bound {st['bound_s']:.2f} s, "
               f"{spent / st['bound_s']:.1f}x bound")
     res["ours"]["flops"] = total_flops

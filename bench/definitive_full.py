@@ -17,9 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jaxbespoke.utils import cli, device, report  # noqa: E402
+from jaxbespoke.utils import cli, device, report
 
 NAME = "definitive_full"
 GROUPS = ((("faithful",), ("standard", "bespoke")), (("causal",), ("standard",)))
@@ -53,7 +52,7 @@ def progress_of(run, seeds, short, ckpt) -> dict:
     return out
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     info = device.setup(args)
     print(device.banner(info), flush=True)

@@ -23,10 +23,10 @@ How to add a module's checks (a few lines):
    `compare`: under float64 it applies `FLOAT64_TOL` instead. Forward, gradient and trajectory
    checks are then rerun in float64 by the `float64` check (a subprocess with jax_enable_x64),
    with no extra code. `ctx.full` is False under pytest (keep checks small) and True in
-   `parity/report.py` (the full-size versions, e.g. the 50-epoch protocol statistics).
+   `python -m parity.report` (the full-size versions, e.g. the 50-epoch protocol statistics).
 
-`parity/test_parity.py` runs every registered check under pytest; `parity/report.py` writes the
-table. torch is imported only under `parity/`.
+`parity/test_parity.py` runs every registered check under pytest; `python -m parity.report`
+writes the table. torch is imported only under `parity/`.
 """
 
 from __future__ import annotations

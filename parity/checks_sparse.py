@@ -1,5 +1,5 @@
-"""Parity of `jaxbespoke.nn.gpt` and `jaxbespoke.protocols.sparse` against `torch_ref.gpt` / `torch_ref.sparse`:
-forward and gradients, and the top-k key order (by score, ties to the lower index)."""
+"""Parity of `jaxbespoke.nn.gpt` and `jaxbespoke.protocols.sparse` against `torch_ref.gpt` /
+`torch_ref.sparse`: forward and gradients, and the top-k key order (by score, ties to the lower index)."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ def to_flax(state_dict, target) -> nnx.State:
     return new
 
 
-def to_torch(source, like=None) -> "OrderedDict[str, torch.Tensor]":
+def to_torch(source, like=None) -> OrderedDict[str, torch.Tensor]:
     """A torch state dict of a Flax model or state. With `like` (a torch state dict, e.g.
     `ref.state_dict()`), keys and shapes are checked against it and its dtypes are used."""
     ents = entries(source)

@@ -9,11 +9,11 @@ import json
 import os
 import sys
 
-os.environ["JAX_ENABLE_X64"] = "1"
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ["JAX_ENABLE_X64"] = "1"   # the caller (checks_float64) puts the repository on PYTHONPATH
 
 
-def main(argv):
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     import jax
     import torch
 
@@ -29,7 +29,8 @@ def main(argv):
             r["name"] = name
             rows.append(r)
     print(json.dumps(rows))
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main())

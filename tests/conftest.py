@@ -1,12 +1,10 @@
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-import jax  # noqa: E402
+import jax  # noqa: E402  (after MPLBACKEND)
 
 # Tests compile many small identical programs; a persistent cache turns repeats into hits. Never
 # the user's own cache (entry points enable one by default: the variable reaches subprocesses).

@@ -15,8 +15,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 POOLED_SEEDS = [3, 4, 5, 6, 7]
 PRESET_SEEDS = [0, 1, 2]
 
@@ -37,7 +35,7 @@ def configs():
     return pooled, run, presets.Shorten(2, 2)
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("out", type=Path)
     p.add_argument("--devices", default="all", help="comma-separated device counts, or 'all'")

@@ -6,8 +6,7 @@ import pytest
 
 from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "experiments"))
-import convergence  # noqa: E402
+from jaxbespoke.scripts import convergence
 
 
 def test_quick_cli_run_writes_schema(tmp_path):

@@ -1,5 +1,4 @@
 import json
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -7,17 +6,14 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "experiments"))
-import embedding_strategies as E  # noqa: E402
-
-from jaxbespoke.utils import cli
+from jaxbespoke.data import tiers
 from jaxbespoke.nn import strategies
-from jaxbespoke.data import tiers  # noqa: E402
-from jaxbespoke.nn.gpt import GPTConfig, lm_loss  # noqa: E402
-from jaxbespoke.nn.lm import EmbeddingLM, body_param_formula  # noqa: E402
-from jaxbespoke.nn.embeddings import param_count  # noqa: E402
+from jaxbespoke.nn.embeddings import param_count
+from jaxbespoke.nn.gpt import GPTConfig, lm_loss
+from jaxbespoke.nn.lm import EmbeddingLM, body_param_formula
+from jaxbespoke.scripts import embedding_strategies as script
+from jaxbespoke.studies import embedding_strategies as E
+from jaxbespoke.utils import cli
 
 
 def tiny_model_and_data(V=30, T=5):
@@ -69,7 +65,7 @@ def test_per_tier_loss_adds_up_to_the_overall_loss():
 
 def test_quick_cli_writes_valid_json(tmp_path):
     out = tmp_path / "o"
-    code = E.main(["--quick", "--seeds", "2", "--no-progress", "--out", str(out),
+    code = script.main(["--quick", "--seeds", "2", "--no-progress", "--out", str(out),
                    "--cache-dir", str(tmp_path / "c")])
     assert code == 0
     d = json.loads((out / "embedding_strategies.json").read_text())
@@ -94,7 +90,7 @@ def test_bad_text_is_one_line_and_exit_2(tmp_path, capsys, content, message):
     f = tmp_path / "t.txt"
     f.write_bytes(content)
     with pytest.raises(SystemExit) as e:
-        cli.run_main(lambda: E.main(["--quick", "--text", str(f), "--out", str(tmp_path),
+        cli.run_main(lambda: script.main(["--quick", "--text", str(f), "--out", str(tmp_path),
                                      "--cache-dir", str(tmp_path)]))
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
@@ -108,7 +104,7 @@ def test_bad_text_is_one_line_and_exit_2(tmp_path, capsys, content, message):
 ])
 def test_bad_config_exit_2(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as e:
-        cli.run_main(lambda: E.main(["--quick", "--out", str(tmp_path), "--cache-dir",
+        cli.run_main(lambda: script.main(["--quick", "--out", str(tmp_path), "--cache-dir",
                                      str(tmp_path)] + argv))
     assert e.value.code == 2 and message in capsys.readouterr().err
 

@@ -177,7 +177,8 @@ def test_every_entry_point_gets_the_shared_flags():
                                          "--no-compile-cache"])
     assert (a.devices, a.coordinator, a.num_processes, a.process_id, a.no_compile_cache) == \
         (2, "h:1", 2, 1, True)
-    for script in sorted((ROOT / "experiments").glob("*.py")) + sorted((ROOT / "bench").glob("*.py")):
+    for script in [p for d in ("experiments", "bench", "jaxbespoke/scripts")
+                   for p in sorted((ROOT / d).glob("*.py"))]:
         text = script.read_text()
         if "device.select(" in text or "device.setup(" in text:
             assert "device.setup(args)" in text, script.name

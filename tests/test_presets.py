@@ -148,11 +148,16 @@ def test_tier_sizes_on_seeded_corpora_match_spec_typical_splits():
 
 def test_floors_match_spec():
     f = floors.preset_floor(presets.get("definitive")[0])
-    assert f["entropy"] == pytest.approx(4.2275, abs=1e-4) and f["copy_floor"] == pytest.approx(0.132, abs=1e-3)
-    assert floors.preset_floor(presets.get("long")[0])["copy_floor"] == pytest.approx(0.066, abs=1e-3)
-    assert floors.preset_floor(presets.get("medium")[0], 50_000)["bag_floor"] == pytest.approx(2.497, abs=0.03)
-    assert floors.preset_floor(presets.get("initial")[0], 50_000)["bag_floor"] == pytest.approx(2.479, abs=0.03)
-    assert floors.preset_floor(presets.get("scaling")[0], 20_000)["label_entropy"] == pytest.approx(0.198, abs=0.02)
+    assert f["entropy"] == pytest.approx(4.2275, abs=1e-4)
+    assert f["copy_floor"] == pytest.approx(0.132, abs=1e-3)
+
+    def floor(name, *n):
+        return floors.preset_floor(presets.get(name)[0], *n)
+
+    assert floor("long")["copy_floor"] == pytest.approx(0.066, abs=1e-3)
+    assert floor("medium", 50_000)["bag_floor"] == pytest.approx(2.497, abs=0.03)
+    assert floor("initial", 50_000)["bag_floor"] == pytest.approx(2.479, abs=0.03)
+    assert floor("scaling", 20_000)["label_entropy"] == pytest.approx(0.198, abs=0.02)
     assert floors.preset_floor(presets.get("quick")[0])["floor"] == pytest.approx(4.6052, abs=1e-4)
 
 

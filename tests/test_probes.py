@@ -115,7 +115,7 @@ def test_pooled_model_ids(embed):
 
 
 # --------------------------------------------------------------------------- entry points
-import importlib.util  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
@@ -125,27 +125,21 @@ from pathlib import Path  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
 
-from jaxbespoke.training import checkpoint
+from jaxbespoke.training import checkpoint  # noqa: E402
 from jaxbespoke.utils import cli, outputs, report  # noqa: E402
 from jaxbespoke.training.train import History  # noqa: E402
 
-SCRIPTS = {"sparse_attention": "experiments/sparse_attention.py",
-           "attention_cost": "experiments/attention_cost.py",
-           "embedding_strategies": "experiments/embedding_strategies.py",
-           "convergence": "experiments/convergence.py",
-           "replicate": "experiments/replicate.py",
-           "parity_report": "parity/report.py"}
-_MODULES: dict = {}
+SCRIPTS = {"sparse_attention": "jaxbespoke.scripts.sparse_attention",
+           "attention_cost": "jaxbespoke.scripts.attention_cost",
+           "embedding_strategies": "jaxbespoke.scripts.embedding_strategies",
+           "convergence": "jaxbespoke.scripts.convergence",
+           "replicate": "jaxbespoke.scripts.replicate",
+           "parity_report": "parity.report"}
 
 
 def script(name):
-    if name not in _MODULES:
-        spec = importlib.util.spec_from_file_location(f"probe_{name}", ROOT / SCRIPTS[name])
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = mod  # dataclasses look their module up there
-        spec.loader.exec_module(mod)
-        _MODULES[name] = mod
-    return _MODULES[name]
+    """The module of an entry point (experiments/*.py and the console scripts run its main)."""
+    return importlib.import_module(SCRIPTS[name])
 
 
 def run(name, argv, capsys):
@@ -211,7 +205,7 @@ def test_bad_out_is_refused_before_any_compute(name, kind, capsys, tmp_path):
 def test_second_run_on_the_same_folder_is_refused_at_once(name, capsys, tmp_path):
     out = tmp_path / "busy"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from jaxbespoke import outputs; "
+        [sys.executable, "-c", "import sys, time; from jaxbespoke.utils import outputs; "
          "outputs.prepare(sys.argv[1]); print('locked', flush=True); time.sleep(60)", str(out)],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
@@ -225,8 +219,8 @@ def test_second_run_on_the_same_folder_is_refused_at_once(name, capsys, tmp_path
 
 def test_lock_is_released_when_its_process_dies(tmp_path):
     out = tmp_path / "o"
-    subprocess.run([sys.executable, "-c", "import sys, os; from jaxbespoke import outputs; "
-                    "outputs.prepare(sys.argv[1]); os._exit(9)", str(out)], check=False,
+    subprocess.run([sys.executable, "-c", "import sys, os; from jaxbespoke.utils import "
+                    "outputs; outputs.prepare(sys.argv[1]); os._exit(9)", str(out)], check=False,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})
     outputs.prepare(out)  # a killed run leaves no stale lock
     outputs.release_folder(out)
@@ -360,7 +354,7 @@ def test_checkpoint_of_another_configuration_is_still_refused(tmp_path):
 
 def test_second_process_on_a_checkpoint_is_refused(tmp_path):
     d = tmp_path / "ck"
-    code = ("import sys, time; from jaxbespoke import checkpoint; "
+    code = ("import sys, time; from jaxbespoke.training import checkpoint; "
             "checkpoint.RunCheckpoint(sys.argv[1], {}); print('locked', flush=True); "
             "time.sleep(60)")
     holder = subprocess.Popen([sys.executable, "-c", code, str(d)], stdout=subprocess.PIPE,

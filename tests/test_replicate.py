@@ -5,12 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jaxbespoke.replication import verdicts as V
+from jaxbespoke.scripts import replicate
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "experiments"))
-
-import replicate  # noqa: E402
-
-from jaxbespoke.replication import verdicts as V  # noqa: E402
 
 KEYS = {"experiment", "figure", "source", "kind", "reported", "measured", "single_draw", "floor",
         "baseline", "verdict", "explanation", "number", "claim"}

@@ -50,7 +50,7 @@ class Vocab:
     words: tuple[str, ...]          # id -> word; specials first
 
     @staticmethod
-    def build(tokens: list[str], cap: int) -> "Vocab":
+    def build(tokens: list[str], cap: int) -> Vocab:
         if not isinstance(cap, (int, np.integer)) or cap <= len(SPECIALS):
             raise ConfigError(f"vocabulary cap must exceed the {len(SPECIALS)} special tokens "
                               f"{SPECIALS}, got {cap!r}")

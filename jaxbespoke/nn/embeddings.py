@@ -69,7 +69,7 @@ class BespokeSpec:
     identity_when_equal: bool = True
 
     @staticmethod
-    def focused(dim: int) -> "BespokeSpec":
+    def focused(dim: int) -> BespokeSpec:
         """The 50-epoch experiment: 2D / D / D//4, biased projections, identity for mid."""
         return BespokeSpec((2 * dim, dim, dim // 4))
 

@@ -48,7 +48,7 @@ class Bands:
     names: tuple[str, ...]
 
     @staticmethod
-    def from_tiers(t: Tiers) -> "Bands":
+    def from_tiers(t: Tiers) -> Bands:
         if (t.tier_V < 0).any():
             raise ConfigError("every id needs a tier for the embedding strategies "
                               f"({int((t.tier_V < 0).sum())} ids have none)")

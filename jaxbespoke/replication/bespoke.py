@@ -50,7 +50,7 @@ def direction_tests(R: dict) -> dict:
         t["direction"] = ("bespoke better" if t["mean"] < 0 and p < ALPHA else
                           "bespoke worse" if t["mean"] > 0 and p < ALPHA else
                           "no detectable difference")
-    for k, t in tests.items():
+    for t in tests.values():
         t.setdefault("p_holm", None)
         t.setdefault("direction", "n/a (fewer than 2 seeds)")
     return tests
@@ -396,7 +396,8 @@ def statistics_rows(R: dict, tests: dict) -> list[dict]:
                 if e in R)
             rows.append(make_row(fig, verdict=V.judge(plausible=ok, never_computed=True),
                                  number=f"min-max [{arith[0]}, {arith[1]}] of "
-                                        f"the 4 reported scaling ratios ({'reproduces' if ok else 'does not reproduce'}): "
+                                        "the 4 reported scaling ratios "
+                                        f"({'reproduces' if ok else 'does not reproduce'}): "
                                         "a range of single draws, not a confidence interval",
                                  claim="real 95% intervals of the original's ratio estimator over "
                                        "our seeds, per corpus size: " + ours,

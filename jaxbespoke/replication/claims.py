@@ -329,8 +329,8 @@ def statistics_claims(R: dict, by: dict, dims: dict) -> list[dict]:
                        f"{k.rsplit('.', 1)[0]} ({v:.3f})" for k, v in ends.items()) +
                    (", while " + ", ".join(f"{k.rsplit('.', 1)[0]}'s {v:.3f}" for k, v in
                                           below.items()) + " lies below it" if below else "") +
-                   f": scores of single draws over a different set than the mean's, not a "
-                   f"confidence interval", metric="confidence interval"))
+                   ": scores of single draws over a different set than the mean's, not a "
+                   "confidence interval", metric="confidence interval"))
     rg = nums(figure("statistics.param_overhead_range").reported)
     inside = [k for k, v in prs.items() if rg[0] - 0.05 <= v <= rg[1] + 0.05]
     out.append(det("statistics.param_overhead_range", len(inside) == len(prs),

@@ -8,8 +8,8 @@ run would have done: the final numbers are identical.
 Resuming from a checkpoint written by another configuration raises ConfigError before anything
 is written. A step that cannot be read (truncated or corrupted files) is moved aside to
 DIR.corrupt/ with one line on stderr and the newest older step is used instead; a lock next to
-DIR refuses a second process on the same checkpoint at once. Orbax writes each step to a temporary folder and renames it when complete, so a kill
-mid-save leaves the previous checkpoint intact.
+DIR refuses a second process on the same checkpoint at once. Orbax writes each step to a
+temporary folder and renames it when complete, so a kill mid-save leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations

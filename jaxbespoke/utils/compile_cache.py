@@ -79,7 +79,8 @@ def enable(path: Path | None) -> Path | None:
     try:
         Path(path).mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        warnings.warn(f"compilation cache disabled: cannot create {path}: {e.strerror}")
+        warnings.warn(f"compilation cache disabled: cannot create {path}: {e.strerror}",
+                      stacklevel=2)
         jax.config.update("jax_enable_compilation_cache", False)
         return None
     jax.config.update("jax_enable_compilation_cache", True)

@@ -110,7 +110,7 @@ def curves_on(ax, curves: dict, *, xlabel: str, ylabel: str, title: str,
 
 def strips_on(ax, groups: dict, *, ylabel: str, title: str, marks: dict | None = None) -> None:
     """One column of per-seed dots per group with its mean and 95% CI; marks: label -> y line."""
-    for i, (label, v) in enumerate(groups.items()):
+    for i, v in enumerate(groups.values()):
         v = np.asarray(v, np.float64)
         jitter = (np.arange(v.size) / max(v.size - 1, 1) - 0.5) * 0.3
         ax.scatter(i + jitter, v, s=12, alpha=0.6)

@@ -13,7 +13,7 @@ plans.PLANS if the replication report should run it other than paired and in ful
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Literal, Union, get_args
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -145,7 +145,7 @@ class ById:
                            np.zeros(vocab_size, np.int64))
 
 
-Tiering = Union[CumMass, RankFractions, TopBottom, TopBottomOverlapping, RankWithSpecial, ById]
+Tiering = CumMass | RankFractions | TopBottom | TopBottomOverlapping | RankWithSpecial | ById
 TIERING_RULES = (CumMass, RankFractions, TopBottom, TopBottomOverlapping, RankWithSpecial, ById)
 
 

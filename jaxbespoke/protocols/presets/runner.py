@@ -85,7 +85,8 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
 
     if not seeds:
         raise ConfigError("need at least one seed")
-    if short is not None and run.final != "val_original" and short.epochs * short.steps_per_epoch != run.steps:
+    if (short is not None and run.final != "val_original"
+            and short.epochs * short.steps_per_epoch != run.steps):
         raise ConfigError(f"{run.name}: only presets evaluated on validation data can be shortened")
     t_data = time.perf_counter()
     data, tl = build_data(run, seeds)

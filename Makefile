@@ -2,12 +2,13 @@
 # `make test`: set up .venv with the test and parity extras (torch CPU), then lint (ruff, mypy) and
 #              run tests/ and parity/.
 # `make lint`: ruff and mypy only (configured in pyproject.toml).
+# `make test-fast`: the tests without the end-to-end ones (marker `slow`), no lint: the inner loop.
 # Extra arguments go through ARGS, e.g. `make run ARGS="--seeds 32"`.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,6 +31,9 @@ lint: $(VENV)/.test-deps
 
 test: lint
 	$(BIN)/python -m pytest $(ARGS)
+
+test-fast: $(VENV)/.test-deps
+	$(BIN)/python -m pytest -m "not slow" $(ARGS)
 
 bench: $(VENV)/.run-deps
 	$(BIN)/python bench/bench_convergence.py $(ARGS)

@@ -1,5 +1,6 @@
-"""Parity of `jaxbespoke.nn.gpt` and `jaxbespoke.protocols.sparse` against `torch_ref.gpt` /
-`torch_ref.sparse`: forward and gradients, and the top-k key order (by score, ties to the lower index)."""
+"""Parity of `jaxbespoke.nn.gpt` and `jaxbespoke.nn.sparse` against `torch_ref.gpt` and
+`torch_ref.sparse`: forward and gradients (the distillation losses the pipeline trains on
+included), and the top-k key order (by score, ties to the lower index)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 from flax import nnx
 
 from jaxbespoke.nn import gpt as jgpt
-from jaxbespoke.protocols import sparse as jsp
+from jaxbespoke.nn import sparse as jsp
 
 from . import common
 from .checks import Context, compare, register, row, torch_dtype
@@ -121,15 +122,15 @@ def mlps_forward(ctx):
         if mode == "fixed":
             logits = logits.masked_fill(torch.ones(64, 64).tril() == 0, float("-inf"))
         torch.nn.functional.cross_entropy(logits.reshape(-1, 64), top1.reshape(-1)).backward()
-        task = jsp.selector_task(mode)
         qj, tj = common.to_jnp(q), common.to_jnp(top1)
-        rows += _grad_rows(ctx, "sparse.KeySelector", lambda m: task.loss(m, (qj, tj)), jsel,
+        rows += _grad_rows(ctx, "sparse.KeySelector",
+                           lambda m: jsp.selector_distillation_loss(m, qj, tj, mode), jsel,
                            sel, f" ({mode} loss)")
     y = torch.randn(2, 64, 64, dtype=torch_dtype(ctx))
     ((app(vs) - y) ** 2).mean().backward()
     vj, yj = common.to_jnp(vs), common.to_jnp(y)
     rows += _grad_rows(ctx, "sparse.HeadApproximator",
-                       lambda m: jsp.approx_task().loss(m, (vj, yj)), japp, app)
+                       lambda m: jsp.approximator_distillation_loss(m, vj, yj), japp, app)
     return rows
 
 

@@ -1,4 +1,4 @@
-"""Statistical agreement of the unseeded 50-epoch protocol (spec section 1).
+"""Statistical agreement of the unseeded 50-epoch protocol (docs/experiments.md).
 
 PyTorch runs the original with its own random streams (torch.multinomial corpus, torch default
 init, torch.randint windows and validation batches); JAX runs `jaxbespoke.protocols.protocol.run_pooled`

@@ -2,7 +2,7 @@
 
 trajectory: 100 optimiser steps from identical weights on identical batches (Adam; AdamW with
   weight decay 0.01, clip_grad_norm_(1.0) and a per-epoch cosine schedule over 10 x 10 steps).
-protocol: the whole 50-epoch protocol (spec section 1, 2,500 Adam steps per model) from identical
+protocol: the whole 50-epoch protocol (2,500 Adam steps per model) from identical
   weights on an identical stream, every evaluation compared; plus (report.py only) a control run
   of the JAX engine without the absent-tier emulation, which must NOT agree (the check can fail).
 Streams come from the real 50-epoch corpus statistics (V=200, s=1.4, 20/130/50 tiers), so the low

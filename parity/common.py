@@ -24,7 +24,7 @@ def zipf_tiers(vocab_size: int, n_tokens: int, n_high: int, n_low: int, seed: in
     return tiers.top_bottom(toks, vocab_size, n_high, n_low)
 
 
-# name -> (spec dims relative to D, proj_bias, identity_when_equal, layout, tier -1 present)
+# name -> (BespokeSpec dims relative to D, proj_bias, identity_when_equal, layout, tier -1 present)
 EMBED_VARIANTS = {
     "standard": None,
     "bespoke_replica": ("focused", True, True, "replica", False),

@@ -70,7 +70,7 @@ def markdown(rows, versions, meta) -> str:
 
 NOTES = """## What the checks do
 
-- **forward / gradient**: a torch reference (`parity/torch_ref/`, written from the spec, the
+- **forward / gradient**: a torch reference (`parity/torch_ref/`, written from docs/experiments.md, the
   original's routing: each token takes exactly one tier's table and projection) and the Flax
   module get identical weights through `parity/convert.py`; random ids; the gradient of a loss
   is compared leaf by leaf in torch layout. A tier absent from a batch gets `.grad = None` in

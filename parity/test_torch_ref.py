@@ -1,5 +1,5 @@
 """The torch references themselves: vectorised routing == the original's per-token routing,
-absent tiers get no gradient, and the parameter counts are the spec's."""
+absent tiers get no gradient, and the parameter counts are the original's."""
 
 import numpy as np
 import pytest

@@ -12,7 +12,7 @@ from flax import nnx
 from jaxbespoke.utils import bench
 from jaxbespoke.nn import cost
 from jaxbespoke.nn.gpt import CausalSelfAttention, GPTConfig
-from jaxbespoke.protocols.sparse import (
+from jaxbespoke.nn.sparse import (
     HeadApproximator,
     KeySelector,
     given_keys_exact_head,
@@ -71,7 +71,7 @@ def test_hybrid_without_sparse_heads_is_full_and_components_add_up():
     h1 = cost.hybrid_macs(64, 128, 2, n_sparse=1, top_k=3, selector_hidden=64, approx_hidden=64)
     assert h1["selector"] == 64 * 64 * 64 + 64 * 64 * 64
     assert h1["approximator"] == 64 * 192 * 64 + 64 * 64 * 64
-    # spec section 4 item 10: the replacement of head 0 costs more than the exact head
+    # the original's unmeasured "~95% reduction": the replacement of head 0 costs more than the exact head
     assert h1["selector"] + h1["approximator"] > 2 * 64 * 64 * 64
     skip = cost.hybrid_macs(64, 128, 2, n_sparse=1, skip_unused_keys=True)
     assert h1["qkv_proj"] - skip["qkv_proj"] == 64 * 128 * 64
@@ -96,6 +96,7 @@ def test_bad_input():
         cost.full_macs(0, 128, 2)
 
 
+@pytest.mark.slow
 def test_quick_cli_writes_valid_json(tmp_path):
     out = tmp_path / "ac"
     r = subprocess.run([sys.executable, str(ROOT / "experiments/attention_cost.py"), "--quick",

@@ -33,6 +33,7 @@ def _files(path):
     return sorted((str(p.relative_to(path)), p.stat().st_mtime_ns) for p in path.rglob("*"))
 
 
+@pytest.mark.slow
 def test_kill_and_rerun_gives_identical_numbers(tmp_path, monkeypatch):
     ref = presets.run_config(RUN, [0, 1], kinds=("bespoke",), progress=False)["models"]
 

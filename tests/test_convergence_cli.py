@@ -9,6 +9,7 @@ from conftest import ROOT
 from jaxbespoke.scripts import convergence
 
 
+@pytest.mark.slow
 def test_quick_cli_run_writes_schema(tmp_path):
     out = tmp_path / "conv"
     proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "convergence.py"), "--quick",
@@ -58,6 +59,7 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys, tmp_path):
     assert message in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_and_still_writes(tmp_path, capsys):
     code = convergence.main(["--quick", "--seeds", "2", "--lr", "1e36", "--no-progress",
                              "--out", str(tmp_path)])

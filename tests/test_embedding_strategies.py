@@ -63,6 +63,7 @@ def test_per_tier_loss_adds_up_to_the_overall_loss():
     assert np.ptp(per) > 1e-3
 
 
+@pytest.mark.slow
 def test_quick_cli_writes_valid_json(tmp_path):
     out = tmp_path / "o"
     code = script.main(["--quick", "--seeds", "2", "--no-progress", "--out", str(out),

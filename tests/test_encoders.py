@@ -25,19 +25,19 @@ def abstract(V, cfg):
 
 
 @pytest.mark.parametrize("V,cfg,expected", [
-    (100, EncoderConfig(64, 4, 128, 1), 46_372),                       # working (spec 6)
-    (500, EncoderConfig(128, 4, 256, 1), 260_980),                     # medium (spec 2)
+    (100, EncoderConfig(64, 4, 128, 1), 46_372),                       # initial
+    (500, EncoderConfig(128, 4, 256, 1), 260_980),                     # medium
     (1000, EncoderConfig(128, 8, 512, 4, positions=32, final_norm=True), 1_054_440),
     (1000, EncoderConfig(256, 8, 1024, 6, positions=64, final_norm=True), 5_268_456),
     (500, EncoderConfig(128, 4, 512, 3, norm="pre", positions=64, final_norm=True,
-                        head_bias=False), 731_264),                    # btdt (spec 11)
+                        head_bias=False), 731_264),                    # btdt
 ])
 def test_standard_param_counts_match_spec(V, cfg, expected):
     assert param_count(abstract(V, cfg)) == expected
 
 
 def test_layer_formula_matches_spec_breakdown():
-    # spec 2: in_proj 49,536 + out_proj 16,512 + ffn 33,024 + 32,896 + norms 512
+    # medium: in_proj 49,536 + out_proj 16,512 + ffn 33,024 + 32,896 + norms 512
     assert layer_param_count(128, 256) == 132_480
     assert layer_param_count(256, 1024) == 789_760
 

@@ -96,7 +96,7 @@ def test_keys_the_evaluators_use_exist():
 
 
 def test_counts_the_documents_never_state_are_derived():
-    # Issue 9: 25,800 / 63,944 and the other spec-derived counts are our checks, not reported.
+    # Issue 9: 25,800 / 63,944 and the other counts we derived are our checks, not reported.
     for key in ("focused.standard_params", "focused.bespoke_params", "scaling.standard_params",
                 "scaling.bespoke_params", "definitive.standard_params",
                 "definitive.bespoke_params", "definitive.causal_control"):

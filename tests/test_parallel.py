@@ -54,6 +54,7 @@ def _compare(a: dict, b: dict, pa: str, pb: str) -> float:
     return worst
 
 
+@pytest.mark.slow
 def test_four_devices_give_the_numbers_of_one(four_devices):
     res, splits = four_devices
     worst = _compare(res, res, "1/", "4/")
@@ -75,6 +76,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_two_processes_give_the_numbers_of_one(four_devices, tmp_path):
     """Two processes with one CPU device each, joined by jax.distributed (gloo collectives).
     The 50-epoch protocol only (compile time); the encoder preset with checkpoints was checked

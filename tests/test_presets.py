@@ -1,4 +1,5 @@
-"""Presets match the spec: configs, tier rules (with their bugs), parameter counts, floors."""
+"""Presets match the original (docs/experiments.md): configs, tier rules (with their bugs),
+parameter counts, floors."""
 
 from dataclasses import replace
 
@@ -76,7 +77,7 @@ def test_model_param_counts_match_spec(name, std, bes, sizes):
 def test_medium_and_long_param_counts():
     md = presets.get("medium")[0]
     assert params(md, "standard") == 260_980
-    sizes = (7, 43, 450)    # spec: bespoke = standard - 64,000 + (192 nh + 128 nm + 64 nl + 24,576 + 8,192)
+    sizes = (7, 43, 450)    # bespoke = standard - 64,000 + (192 nh + 128 nm + 64 nl + 24,576 + 8,192)
     expect = 260_980 - 64_000 + 192 * 7 + 128 * 43 + 64 * 450 + 24_576 + 8_192
     assert params(md, "bespoke", tier_map(sizes), sizes) == expect
     assert presets.embed_params(md, sizes) + 260_980 - 64_000 == expect

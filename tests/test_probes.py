@@ -422,6 +422,7 @@ def test_every_evaluated_metric_is_checked(value, limit, needle):
     assert ex.value.partial.eval_epochs == [0] and len(ex.value.partial.train_loss) == 2
 
 
+@pytest.mark.slow
 def test_divergence_keeps_what_finished_and_the_folder_consistent(capsys, tmp_path):
     # an earlier run's report and plot in the folder must not survive next to a diverged JSON
     (tmp_path / "convergence.md").write_text("# an earlier, successful run")

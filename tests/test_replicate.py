@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from jaxbespoke.replication import verdicts as V
 from jaxbespoke.scripts import replicate
 
@@ -14,6 +16,7 @@ KEYS = {"experiment", "figure", "source", "kind", "reported", "measured", "singl
         "baseline", "verdict", "explanation", "number", "claim"}
 
 
+@pytest.mark.slow
 def test_quick_report_is_valid(tmp_path):
     assert replicate.main(["--quick", "--no-progress", "--presets", "debug,ultra",
                            "--out", str(tmp_path)]) == 0

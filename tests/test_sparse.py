@@ -9,22 +9,23 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxbespoke.protocols import sparse
+from jaxbespoke.nn import sparse
 from jaxbespoke.nn.embeddings import param_count
-from jaxbespoke.utils.errors import ConfigError
 from jaxbespoke.nn.gpt import GPT, GPTConfig
-from jaxbespoke.replication import sparse_tests as ST
-from jaxbespoke.protocols.sparse import (
+from jaxbespoke.nn.sparse import (
     HeadApproximator,
     HybridGPT,
     KeySelector,
-    SparseConfig,
     exact_topk_attention,
     faithful_train_inputs,
     gather_values,
     positional_keys,
     topk_keys,
 )
+from jaxbespoke.protocols import sparse as pipeline
+from jaxbespoke.protocols.sparse import SparseConfig
+from jaxbespoke.replication import sparse_tests as ST
+from jaxbespoke.utils.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16)
@@ -94,7 +95,7 @@ def test_fixed_selector_loss_ignores_future_logits():
     sel = KeySelector(4, 6, 8, rngs=nnx.Rngs(0))
     q = rand((3, 6, 4))
     top1 = jnp.minimum(jax.random.randint(jax.random.key(1), (3, 6), 0, 6), jnp.arange(6))
-    task = {m: sparse.selector_task(m) for m in sparse.MODES}
+    task = {m: pipeline.selector_task(m) for m in sparse.MODES}
 
     graphdef, params = nnx.split(sel)
 
@@ -179,6 +180,7 @@ def test_bad_input():
         SparseConfig(head=3)
 
 
+@pytest.mark.slow
 def test_quick_cli_writes_valid_json(tmp_path):
     out = tmp_path / "sa"
     r = subprocess.run([sys.executable, str(ROOT / "experiments/sparse_attention.py"), "--quick",
@@ -193,7 +195,7 @@ def test_quick_cli_writes_valid_json(tmp_path):
     assert (out / "sparse_attention.raw.json").exists()
     seen = {(r["mode"], r["variant"], r["metric"]) for r in res["summary"]}
     for mode in sparse.MODES:
-        for variant in sparse.VARIANTS:
+        for variant in pipeline.VARIANTS:
             assert (mode, variant, "logits_rel_err") in seen
             assert (mode, variant, "kl") in seen
         assert (mode, "hybrid", "selector_top1_acc") in seen

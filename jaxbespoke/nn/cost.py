@@ -5,9 +5,9 @@ Conventions (batch 1, one layer, the original's own where it had one): a matmul 
 costs n*log2(k) comparisons; a gather moves elements and costs no MACs (reported separately as
 element moves). Scores are counted over the full T x T square, as the original does.
 
-The original's scripts (spec section 3) each count differently; `original_*` reproduce them
-term by term so their printed tables can be checked, and `full_macs` / `hybrid_macs` count both
-sides the same way.
+The original's scripts (docs/experiments.md, "The speed-up tables") each count differently;
+`original_*` reproduce them term by term so their printed tables can be checked, and
+`full_macs` / `hybrid_macs` count both sides the same way.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def total(parts: dict) -> float:
 # --------------------------------------------------------------------------- the original's counts
 def original_compute_analysis(d: int, T: int, top_k: int = 8, hidden: int = 128,
                               dh: int = 64) -> tuple[float, float]:
-    """compute_analysis.py (spec 3.1): full with projections and softmax; 'sparse' = projections
+    """compute_analysis.py: full with projections and softmax; 'sparse' = projections
     + one head's selector/top-k/approximator + the other H-1 heads as attention over k keys
     (choosing those keys not counted)."""
     H = d // dh
@@ -80,7 +80,7 @@ def original_compute_analysis(d: int, T: int, top_k: int = 8, hidden: int = 128,
 
 def original_scaling_summary(d: int, T: int, top_k: int = 8, hidden: int = 128,
                              dh: int = 64) -> tuple[float, float]:
-    """scaling_analysis_summary.py (spec 3.2, the README's table): full = 2 T^2 d with no
+    """scaling_analysis_summary.py (the README's table): full = 2 T^2 d with no
     projections or softmax; sparse = one head's selector + approximator, other heads free."""
     full = 2 * T * T * d
     sparse = T * dh * hidden + T * hidden * T + T * (top_k * dh) * hidden + T * hidden * dh
@@ -89,7 +89,7 @@ def original_scaling_summary(d: int, T: int, top_k: int = 8, hidden: int = 128,
 
 def original_gpt4_half(T: int = 8192, B: int = 8, H: int = 128, dh: int = 128,
                        top_k: int = 32, hidden: int = 512, layers: int = 1):
-    """gpt4_scale_analysis.py / corrected_gpt4_analysis.py (spec 3.5, 3.7): half the heads get
+    """gpt4_scale_analysis.py / corrected_gpt4_analysis.py: half the heads get
     selector + approximator, the other half 'reduced exact' attention over k keys (free choice)."""
     full = 2 * B * H * T * T * dh * layers
     sel = B * T * (dh * hidden + hidden * T)
@@ -99,7 +99,7 @@ def original_gpt4_half(T: int = 8192, B: int = 8, H: int = 128, dh: int = 128,
 
 
 def original_final_gpt4(T: int, B: int = 8, H: int = 128, dh: int = 128, layers: int = 120):
-    """final_gpt4_analysis.py (spec 3.6, the README's 500x / 7,758x): every head 'sparse' at
+    """final_gpt4_analysis.py (the README's 500x / 7,758x): every head 'sparse' at
     B H T (dh + k dh) with k = min(32, T/16): no selector T^2 term, no hidden widths."""
     k = min(32, T // 16)
     full = 2 * B * H * T * T * dh * layers
@@ -107,7 +107,7 @@ def original_final_gpt4(T: int, B: int = 8, H: int = 128, dh: int = 128, layers:
     return float(full), float(sparse)
 
 
-# The configurations of the original's tables (d, T): spec 3.1 and 3.2.
+# The configurations of the original's tables (d, T): compute_analysis and scaling_analysis_summary.
 COMPUTE_ANALYSIS_CONFIGS = [(128, 64), (256, 128), (512, 256), (768, 512), (1024, 1024),
                             (1280, 2048), (2048, 4096)]
 SCALING_SUMMARY_CONFIGS = [(128, 64), (256, 128), (512, 256), (768, 512), (1024, 1024),
@@ -123,7 +123,7 @@ def attention_memory(T: int, H: int, B: int = 8, top_k: int = 32, bytes_per: int
             "selector_logits": B * H * T * T * bytes_per}
 
 
-# gpt4_scale_analysis.py's table (spec 3.5): (name, d_model, heads, layers, context); batch 8,
+# gpt4_scale_analysis.py's table: (name, d_model, heads, layers, context); batch 8,
 # top-k 32, hidden 512, half of the heads replaced.
 GPT4_SCALE_MODELS = [("GPT-2 Small", 768, 12, 12, 1024), ("GPT-2 Medium", 1024, 16, 24, 1024),
                      ("GPT-2 Large", 1280, 20, 36, 1024), ("GPT-2 XL", 1600, 25, 48, 1024),

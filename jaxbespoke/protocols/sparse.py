@@ -1,17 +1,11 @@
-"""Top-k sparse MLP attention (spec sections 1.5-1.9): key selector, head approximator, hybrid.
+"""The sparse-attention experiment: train a GPT, distill one head into a key selector and a head
+approximator (`jaxbespoke.nn.sparse`), evaluate the hybrid next to baselines, over vmapped seeds.
 
-A replaced head works as: selector(q_t) -> logits over the T key positions -> top-k positions ->
-the value vectors there, concatenated in top-k order -> approximator -> the head's output at t.
-
-Two modes:
-- 'faithful': the original's behaviour. The selector sees no causal mask (training or inference),
-  and the approximator is trained on [V_t] * k, the query's own value repeated (the original's
-  indexing bug), while the hybrid gathers the values at the selector's keys at inference.
-- 'fixed': future keys are masked before every top-k; the approximator is trained on the values
-  at the teacher's top-k keys; a slot that can only hold a future key (t < k - 1) gets a zero
-  vector. Keys are ordered by score, ties to the lower index (`lax.top_k`).
-
-Gathers are `take_along_axis` over (B, T*k) indices: nothing of size (B, T, T, d) is built.
+Train a GPT, log one head's q/k/v/probs on fresh batches, train the selector on the teacher top-1
+and the approximator on the head's output (the public distillation losses of
+`jaxbespoke.nn.sparse`), evaluate the hybrid on fresh batches next to baselines that use the same
+batches. Every training runs on the one engine, vmapped over seeds; collection and evaluation are
+jitted and vmapped over seeds too.
 """
 
 from __future__ import annotations
@@ -23,207 +17,32 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from jaxbespoke.nn import init as init_lib
+from jaxbespoke.nn.gpt import GPT, GPTConfig, lm_loss
+from jaxbespoke.nn.sparse import (
+    MODES,
+    HeadApproximator,
+    KeySelector,
+    approximator_distillation_loss,
+    approximator_inputs,
+    check_mode,
+    check_top_k,
+    keys_head,
+    mean_head,
+    oracle_exact_head,
+    positional_keys,
+    selector_distillation_loss,
+    selector_logits,
+    top1_nll,
+    topk_keys,
+    zero_head,
+)
+from jaxbespoke.training import streams
+from jaxbespoke.training.fit import fit_seeds
+from jaxbespoke.training.streams import Sparse as Stage
+from jaxbespoke.training.train import OptimConfig, Task, TrainConfig
 from jaxbespoke.utils.bench import compile_with_flops
 from jaxbespoke.utils.errors import ConfigError, check_positive
-from jaxbespoke.nn.gpt import GPT, CausalSelfAttention, GPTConfig, HeadFn, causal_scores, lm_loss
-from jaxbespoke.training import streams
-from jaxbespoke.training.streams import Sparse as Stage
-from jaxbespoke.training.fit import fit_seeds
-from jaxbespoke.training.train import OptimConfig, Task, TrainConfig
 
-MODES = ("faithful", "fixed")
-
-
-def check_mode(mode: str) -> None:
-    if mode not in MODES:
-        raise ConfigError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
-
-
-def check_top_k(top_k: int, n_keys: int) -> None:
-    if not 1 <= top_k <= n_keys:
-        raise ConfigError(f"top-k {top_k} must lie in 1..{n_keys} (the number of keys)")
-
-
-class KeySelector(nnx.Module):
-    """Linear(d -> hidden) -> ReLU -> Linear(hidden -> n_keys): a query's logits over positions.
-    It sees only the query, so it is tied to one sequence length (n_keys)."""
-
-    def __init__(self, head_size: int = 64, n_keys: int = 64, hidden: int = 64, *,
-                 rngs: nnx.Rngs, init: str = "torch"):
-        self.n_keys = n_keys
-        self.fc = init_lib.linear(head_size, hidden, rngs=rngs, scheme=init)
-        self.out = init_lib.linear(hidden, n_keys, rngs=rngs, scheme=init)
-
-    def __call__(self, q_Td: jax.Array) -> jax.Array:
-        return self.out(jax.nn.relu(self.fc(q_Td)))
-
-
-class HeadApproximator(nnx.Module):
-    """Linear(k*d -> hidden) -> ReLU -> Linear(hidden -> d) on the k value vectors in top-k order."""
-
-    def __init__(self, head_size: int = 64, top_k: int = 3, hidden: int = 64, *,
-                 rngs: nnx.Rngs, init: str = "torch"):
-        self.top_k = top_k
-        self.fc = init_lib.linear(top_k * head_size, hidden, rngs=rngs, scheme=init)
-        self.out = init_lib.linear(hidden, head_size, rngs=rngs, scheme=init)
-
-    def __call__(self, v_Tkd: jax.Array) -> jax.Array:
-        return self.out(jax.nn.relu(self.fc(v_Tkd.reshape(*v_Tkd.shape[:-2], -1))))
-
-
-# --------------------------------------------------------------------------- selection
-def future_TS(T: int, S: int) -> jax.Array:
-    """True where key s lies in the future of query t."""
-    return jnp.arange(S)[None, :] > jnp.arange(T)[:, None]
-
-
-def mask_future(logits_BTS: jax.Array) -> jax.Array:
-    T, S = logits_BTS.shape[-2:]
-    return jnp.where(future_TS(T, S), -jnp.inf, logits_BTS)
-
-
-def topk_keys(scores_BTS: jax.Array, top_k: int, mode: str):
-    """(idx_BTk, valid_BTk): the top-k key positions by score (ties to the lower index); in
-    'fixed' mode future keys are masked first and marked invalid, in 'faithful' nothing is."""
-    check_mode(mode)
-    T, S = scores_BTS.shape[-2:]
-    check_top_k(top_k, S)
-    if mode == "fixed":
-        scores_BTS = mask_future(scores_BTS)
-    _, idx = jax.lax.top_k(scores_BTS, top_k)
-    valid = jnp.ones(idx.shape, bool) if mode == "faithful" else idx <= jnp.arange(T)[:, None]
-    return idx, valid
-
-
-def gather_values(v_BTd: jax.Array, idx_BTk: jax.Array, valid_BTk: jax.Array | None = None):
-    """v at the chosen keys, (B, T, k, d), zero where invalid; one gather over T*k rows."""
-    T, k = idx_BTk.shape[-2:]
-    lead = v_BTd.shape[:-2]
-    flat = idx_BTk.reshape(*lead, T * k, 1)
-    out = jnp.take_along_axis(v_BTd, flat, axis=-2).reshape(*lead, T, k, v_BTd.shape[-1])
-    if valid_BTk is not None:
-        out = jnp.where(valid_BTk[..., None], out, 0.0)
-    return out
-
-
-def faithful_train_inputs(v_BTd: jax.Array, top_k: int) -> jax.Array:
-    """The original's training input: [V_t, ..., V_t] (its gather ignores the top-k indices)."""
-    return jnp.repeat(v_BTd[..., None, :], top_k, axis=-2)
-
-
-def exact_topk_attention(q_BTd, k_BTd, v_BTd, idx_BTk, valid_BTk):
-    """Softmax attention restricted to the given keys (future keys always excluded)."""
-    T, d = q_BTd.shape[-2:]
-    kk = gather_values(k_BTd, idx_BTk)
-    vv = gather_values(v_BTd, idx_BTk)
-    s = jnp.einsum("...td,...tkd->...tk", q_BTd, kk) / jnp.sqrt(d).astype(q_BTd.dtype)
-    ok = valid_BTk & (idx_BTk <= jnp.arange(T)[:, None])
-    p = jax.nn.softmax(jnp.where(ok, s, -jnp.inf), axis=-1)
-    return jnp.einsum("...tk,...tkd->...td", p, vv)
-
-
-def teacher_probs(q_BTd, k_BTd):
-    """One head's causal attention probabilities (B, T, T)."""
-    return jax.nn.softmax(causal_scores(q_BTd[:, None], k_BTd[:, None])[:, 0], axis=-1)
-
-
-def positional_keys(top1_NT: jax.Array, top_k: int, mode: str):
-    """Position-only selector: for each query position, the k most frequent teacher top-1 keys
-    (ties to the lower index; future keys masked in 'fixed'). Returns (idx_Tk, valid_Tk)."""
-    T = top1_NT.shape[-1]
-    counts_TS = jax.nn.one_hot(top1_NT, T).sum(0)
-    return topk_keys(counts_TS, top_k, mode)
-
-
-# --------------------------------------------------------------------------- head replacements
-def hybrid_head(selector: KeySelector, approximator: HeadApproximator, mode: str):
-    def fn(q, k, v, y):
-        T = q.shape[-2]
-        if selector.n_keys != T:
-            raise ConfigError(f"the selector was trained for sequence length {selector.n_keys}, "
-                              f"got {T}")
-        idx, valid = topk_keys(selector(q), approximator.top_k, mode)
-        return approximator(gather_values(v, idx, valid))
-    return fn
-
-
-def keys_head(idx_BTk, valid_BTk, approximator: HeadApproximator):
-    """Approximator fed the values at given keys (oracle or positional)."""
-    return lambda q, k, v, y: approximator(gather_values(v, idx_BTk, valid_BTk))
-
-
-def zero_head(q, k, v, y):
-    return jnp.zeros_like(y)
-
-
-def mean_head(mean_d: jax.Array):
-    return lambda q, k, v, y: jnp.broadcast_to(mean_d, y.shape)
-
-
-def oracle_exact_head(top_k: int):
-    """Exact attention over the teacher's own top-k keys, renormalised."""
-    def fn(q, k, v, y):
-        idx, valid = topk_keys(teacher_probs(q, k), top_k, "fixed")
-        return exact_topk_attention(q, k, v, idx, valid)
-    return fn
-
-
-def given_keys_exact_head(idx_BTk, valid_BTk):
-    """Exact attention over k given keys per query: the cost floor of any top-k method (choosing
-    the keys is free here)."""
-    return lambda q, k, v, y: exact_topk_attention(q, k, v, idx_BTk, valid_BTk)
-
-
-def sparse_layer(attn: CausalSelfAttention, x_BTD: jax.Array,
-                 head_fns: dict[int, HeadFn]) -> jax.Array:
-    """One attention layer as a deployment would run it: the heads in `head_fns` never form QK^T
-    or P V (their fn is called with y=None), only the other heads attend exactly. Returns the
-    layer's output (B, T, D); equals `attn(x, head_fns)[0]` for head fns that ignore y.
-    (`CausalSelfAttention.__call__` computes every head exactly and overwrites the replaced ones,
-    because the experiment's evaluation also needs the exact outputs.)"""
-    B, T, D = x_BTD.shape
-    q, k, v = attn.qkv(x_BTD)
-    exact = [h for h in range(attn.n_head) if h not in head_fns]
-    ys = {}
-    if exact:
-        qe, ke, ve = (jnp.stack([a[:, h] for h in exact], axis=1) for a in (q, k, v))
-        y_exact = jax.nn.softmax(causal_scores(qe, ke), axis=-1) @ ve
-        ys = {h: y_exact[:, i] for i, h in enumerate(exact)}
-    for h, fn in head_fns.items():
-        ys[h] = fn(q[:, h], k[:, h], v[:, h], None)
-    y_BTD = jnp.stack([ys[h] for h in range(attn.n_head)], axis=2).reshape(B, T, D)
-    return attn.c_proj(y_BTD)
-
-
-class HybridGPT(nnx.Module):
-    """A trained GPT with heads `heads` of layer `layer` replaced by selector + approximator
-    (one pair per head); the other heads and layers stay exact."""
-
-    def __init__(self, gpt: GPT, selectors, approximators, *, layer: int = 0, heads=(0,),
-                 mode: str = "fixed"):
-        check_mode(mode)
-        gpt.check_overrides(layer, heads)
-        if not len(selectors) == len(approximators) == len(heads):
-            raise ConfigError(f"need one selector and one approximator per head: {len(heads)} "
-                              f"heads, {len(selectors)} selectors, {len(approximators)} "
-                              "approximators")
-        for a in approximators:
-            check_top_k(a.top_k, gpt.cfg.block_size)
-        self.gpt, self.layer, self.heads, self.mode = gpt, layer, tuple(heads), mode
-        self.selectors, self.approximators = nnx.List(selectors), nnx.List(approximators)
-
-    def __call__(self, idx_BT: jax.Array) -> jax.Array:
-        fns = {h: hybrid_head(s, a, self.mode)
-               for h, s, a in zip(self.heads, self.selectors, self.approximators)}
-        return self.gpt(idx_BT, layer=self.layer, head_fns=fns)
-
-
-# --------------------------------------------------------------------------- the pipeline
-# Spec section 1: train a GPT, log one head's q/k/v/probs on fresh batches, train the selector on
-# the teacher top-1 and the approximator on the head's output, evaluate the hybrid on fresh
-# batches next to baselines that use the same batches. Every training runs on the one engine,
-# vmapped over seeds; collection and evaluation are jitted and vmapped over seeds too.
 TASKS = ("random", "copy")
 VARIANTS = ("hybrid", "zero_head", "mean_head", "oracle_exact_topk", "oracle_approximator",
             "positional_selector")
@@ -323,10 +142,6 @@ def _empty_eval(model, key, data):
     return {}
 
 
-def _mse(a, b):
-    return jnp.mean((a - b) ** 2)
-
-
 _seed_keys = streams.stage_keys
 
 
@@ -355,14 +170,10 @@ def collect(cfg: SparseConfig, gpt: GPT, key, data) -> dict:
 
 
 def selector_task(mode: str) -> Task:
-    def loss(sel, batch):
-        q, top1 = batch
-        logits = sel(q)
-        if mode == "fixed":
-            logits = mask_future(logits)
-        logp = jax.nn.log_softmax(logits, -1)
-        return -jnp.take_along_axis(logp, top1[..., None], -1).mean()
-    return Task(sample=lambda key, d, step: (d["q"], d["top1"]), loss=loss, evaluate=_empty_eval)
+    check_mode(mode)
+    return Task(sample=lambda key, d, step: (d["q"], d["top1"]),
+                loss=lambda sel, b: selector_distillation_loss(sel, b[0], b[1], mode),
+                evaluate=_empty_eval)
 
 
 def _tolist(tree):
@@ -379,12 +190,8 @@ def train_batch_loss(cfg: SparseConfig, gpt: GPT, key, data):
 def selector_train_metrics(sel: KeySelector, q_NTd, top1_NT, mode: str) -> dict:
     """Full-batch training-set loss and top-1 accuracy after training (the original logs both,
     on the training set, at its last iteration)."""
-    logits = sel(q_NTd)
-    if mode == "fixed":
-        logits = mask_future(logits)
-    logp = jax.nn.log_softmax(logits, -1)
-    return {"loss": -jnp.take_along_axis(logp, top1_NT[..., None], -1).mean(),
-            "acc": jnp.mean(jnp.argmax(logits, -1) == top1_NT)}
+    logits = selector_logits(sel, q_NTd, mode)
+    return {"loss": top1_nll(logits, top1_NT), "acc": jnp.mean(jnp.argmax(logits, -1) == top1_NT)}
 
 
 def approximator_train_metrics(app: HeadApproximator, x_NTkd, y_NTd) -> dict:
@@ -395,16 +202,10 @@ def approximator_train_metrics(app: HeadApproximator, x_NTkd, y_NTd) -> dict:
             "rel_err": jnp.linalg.norm(err) / jnp.linalg.norm(y_NTd)}
 
 
-def approx_inputs(col: dict, top_k: int, mode: str):
-    if mode == "faithful":
-        return faithful_train_inputs(col["v"], top_k)
-    idx, valid = topk_keys(col["probs"], top_k, "fixed")
-    return gather_values(col["v"], idx, valid)
-
-
 def approx_task() -> Task:
     return Task(sample=lambda key, d, step: (d["x"], d["y"]),
-                loss=lambda app, b: _mse(app(b[0]), b[1]), evaluate=_empty_eval)
+                loss=lambda app, b: approximator_distillation_loss(app, b[0], b[1]),
+                evaluate=_empty_eval)
 
 
 def evaluate(cfg: SparseConfig, mode: str, gpt: GPT, sel: KeySelector, app: HeadApproximator,
@@ -498,8 +299,8 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
             cfg.train_config(cfg.selector_iters), {"q": col["q"], "top1": col["top1"]},
             _seed_keys(seeds, Stage.SELECTOR_TRAIN), seeds, progress,
             f"{cfg.task}/{mode}: selector")
-        xs = jax.jit(jax.vmap(lambda c: approx_inputs(c, K, mode)))(
-            {"v": col["v"], "probs": col["probs"]})
+        xs = jax.jit(jax.vmap(lambda v, p: approximator_inputs(v, p, K, mode)))(
+            col["v"], col["probs"])
         a_gd, a_state, curves[f"approximator_{mode}"], timing[f"approximator_{mode}"] = _fit(
             lambda k: HeadApproximator(d, K, cfg.approx_hidden, rngs=nnx.Rngs(k)),
             _seed_keys(seeds, Stage.APPROX_INIT), approx_task(),

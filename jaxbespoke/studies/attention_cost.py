@@ -17,7 +17,8 @@ from jaxbespoke.nn import cost
 from jaxbespoke.utils import cli, device, report
 
 NAME = "attention_cost"
-# What the original's tables print (spec 3.1, 3.2, 3.5-3.7), to check our recomputation against.
+# What the original's tables print (docs/experiments.md, "The speed-up tables"), to check our
+# recomputation against.
 PRINTED_COMPUTE_ANALYSIS = [0.52, 0.90, 1.12, 1.26, 1.43, 1.72, 1.95]
 PRINTED_SCALING_SUMMARY = [0.18, 0.67, 2.29, 5.33, 9.85, 15.24]
 PRINTED_FINAL_GPT4 = {8192: 496, 128000: 7758}
@@ -107,7 +108,7 @@ def wall_clock(args, lengths) -> tuple[list[dict], dict]:
 
     from jaxbespoke.utils import bench
     from jaxbespoke.nn.gpt import CausalSelfAttention, GPTConfig
-    from jaxbespoke.protocols.sparse import (
+    from jaxbespoke.nn.sparse import (
         HeadApproximator,
         KeySelector,
         given_keys_exact_head,
@@ -204,7 +205,7 @@ def markdown(res, command) -> str:
           "printed \"Memory/compute reduction: ~95% (as designed)\"; the layer's count goes from "
           f"{cost.total(t['full']):,.0f} to {cost.total(t['hybrid']):,.0f} MACs "
           f"({cost.total(t['hybrid']) / cost.total(t['full']) - 1:+.0%}).", ""]
-    L += ["## `compute_analysis.py` (spec 3.1): printed vs recomputed vs consistent", "",
+    L += ["## `compute_analysis.py`: printed vs recomputed vs consistent", "",
           report.md_table(["config", "printed full/sparse", "recomputed from its formula",
                            "consistent, as implemented (1 head replaced)",
                            "consistent, every head replaced"],
@@ -213,7 +214,7 @@ def markdown(res, command) -> str:
                             f"{r['orig_sparse'] / 1e6:.1f}M)",
                             f"{r['ratio_one_head']:.3f}x", f"{r['ratio_every_head']:.3f}x"]
                            for r in m["compute_analysis"]]), ""]
-    L += ["## `scaling_analysis_summary.py` (spec 3.2, the README's table)", "",
+    L += ["## `scaling_analysis_summary.py` (the README's table)", "",
           report.md_table(["config", "printed", "recomputed from its formula",
                            "consistent (1 head replaced, all heads and projections counted)"],
                           [[f"{r['d']}d/{r['T']}L", f"{r['printed_ratio']:.2f}x",
@@ -221,7 +222,7 @@ def markdown(res, command) -> str:
                             f"{r['orig_sparse'] / 1e6:.1f}M)", f"{r['ratio_one_head']:.3f}x"]
                            for r in m["scaling_summary"]]), ""]
     h = m["gpt4_half"]
-    L += ["## GPT-4-scale claims (spec 3.5-3.7)", "",
+    L += ["## GPT-4-scale claims", "",
           report.md_table(["source", "printed", "recomputed", "consistent (every head replaced, "
                            "k 32, hidden 512, projections counted)"],
                           [[f"final_gpt4_analysis.py, T = {r['T']:,}", f"{r['printed_ratio']}x",

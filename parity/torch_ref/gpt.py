@@ -1,4 +1,4 @@
-"""Reference tiny GPT (mirrors `jaxbespoke.nn.gpt`; spec section 1.3), written the PyTorch way.
+"""Reference tiny GPT (mirrors `jaxbespoke.nn.gpt`), written the PyTorch way.
 
 Parameter names follow the Flax attribute paths so `parity.convert` copies weights by name. Two
 layout choices differ from the original script and change no number: the learned positions are

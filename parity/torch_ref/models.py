@@ -9,7 +9,7 @@ from .embeddings import BespokeEmbedding, StandardEmbedding
 
 
 class PooledNextToken(nn.Module):
-    """The 50-epoch model (spec section 1): embed each window token, mean over the window, then
+    """The 50-epoch model: embed each window token, mean over the window, then
     Linear(D -> V) logits."""
 
     def __init__(self, embed: nn.Module, vocab_size: int, dim: int):

@@ -1,4 +1,4 @@
-"""Reference key selector, head approximator and hybrid (mirrors `jaxbespoke.protocols.sparse`).
+"""Reference key selector, head approximator and hybrid (mirrors `jaxbespoke.nn.sparse`).
 
 Top-k uses a stable descending sort, so keys come out ordered by score with ties to the lower
 index (torch.topk promises no tie order). The gather indexes V along the key axis with the
@@ -103,7 +103,7 @@ class HybridGPT(nn.Module):
 def run_original(seed: int = 1337, *, train_steps=300, collect_batches=32, selector_iters=400,
                  approx_iters=600, eval_batches=10, vocab_size=64, block_size=64,
                  corpus_size=50_000, batch=32, top_k=3, lr=3e-3) -> dict:
-    """The original script's pipeline (spec 1.1-1.9) in plain PyTorch on CPU, for timing side by
+    """The original script's pipeline in plain PyTorch on CPU, for timing side by
     side with ours: same stages, sizes and optimisers, the bug included (the approximator's
     training input comes from V expanded to (N, T, T, d), 1 GB at the default sizes, gathered
     along the wrong axis). Returns the two numbers it printed and the seconds it took."""

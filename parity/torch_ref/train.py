@@ -1,4 +1,4 @@
-"""The original training protocols in PyTorch, and the unseeded 50-epoch run (spec section 1).
+"""The original training protocols in PyTorch, and the unseeded 50-epoch run.
 
 `train` is the reference loop: `zero_grad` (grads to None) -> loss -> backward -> optional
 clip_grad_norm_ -> step, with CosineAnnealingLR stepped once per epoch. Batches come from a

@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from jaxbespoke.nn.gpt import GPTConfig
     from jaxbespoke.nn.lm import EmbeddingLM
-    from jaxbespoke.training.train import OptimConfig, TrainConfig, Trainer
+    from jaxbespoke.training import streams
+    from jaxbespoke.training.fit import fit_seeds
+    from jaxbespoke.training.train import OptimConfig, TrainConfig
 
     cfg = replace(E.Config(), epochs=1, steps_per_epoch=args.steps)
     corpus, (train, val, _), bands, info = E.prepare(cfg)
@@ -68,28 +70,24 @@ def main(argv: list[str] | None = None) -> int:
             return EmbeddingLM(plan.build(bands, rngs=nnx.Rngs(k_emb)), gcfg,
                                rngs=nnx.Rngs(k_body))
 
-        keys = jax.vmap(lambda s: jax.random.key(s, impl="rbg"))(np.arange(S, dtype=np.uint32))
-        graphdef = nnx.graphdef(nnx.eval_shape(lambda: make_model(keys[0])))
-        states = jax.jit(jax.vmap(lambda k: nnx.state(make_model(k))))(keys)
+        keys = streams.seed_keys(range(S), impl="rbg")
         tcfg = TrainConfig(epochs=1, steps_per_epoch=args.steps,
                            optim=OptimConfig("adamw", lr=cfg.lr, weight_decay=0.01, clip_norm=1.0))
-        trainer = Trainer(graphdef, E.build_task(cfg, len(bands.names)), tcfg)
-        params, rest = nnx.split_state(states, nnx.Param, ...)
-        tx = trainer.tx(jax.tree.map(lambda x: x[0], params))
-        state = (params, rest, jax.jit(jax.vmap(tx.init))(params))
-        compile_s = trainer.compile(state, data, keys)
-        jobs[name] = dict(plan=plan, trainer=trainer, state=state, keys=keys,
+        # build, compile and run the warm-up round (not kept) on the one training path
+        res = fit_seeds(make_model, keys, E.build_task(cfg, len(bands.names)), tcfg, data, keys,
+                        range(S), progress=False)
+        compile_s = res.timing.compile_s
+        jobs[name] = dict(plan=plan, trainer=res.trainer, state=res.state, keys=keys,
                           compile_s=compile_s, times=[])
         print(f"  compiled {name:16s} dims {str(plan.dims):16s} params {plan.params} "
               f"({compile_s:.1f}s)", flush=True)
     tokens = S * args.steps * cfg.batch * cfg.window
-    for r in range(args.rounds + 1):           # round 0 warms caches and is not kept
+    for _ in range(args.rounds):               # fit_seeds ran each job's warm-up round
         for j in jobs.values():
             t0 = time.perf_counter()
             st, _ = j["trainer"].fit(j["state"], data, j["keys"], list(range(S)), progress=False)
             jax.block_until_ready(st)
-            if r:
-                j["times"].append(time.perf_counter() - t0)
+            j["times"].append(time.perf_counter() - t0)
     base = tokens / np.median(jobs["standard"]["times"])
     rows, ok = [], True
     print(f"{'strategy':16s} {'params':>8s} {'tokens/s':>10s} {'vs standard':>12s} "

@@ -27,7 +27,7 @@ def step_key_table(key, epochs: int, steps: int) -> jax.Array:
 def replay_task(loss_fn, evaluate_fn=None) -> Task:
     """loss_fn(model, batch) -> scalar; evaluate_fn(model, data) -> {metric: scalar}."""
 
-    def sample(key, data):
+    def sample(key, data, step):
         hit = jnp.all(data["step_keys"] == jax.random.key_data(key), axis=-1)
         i = jnp.argmax(hit)
         return data["x"][i], data["y"][i], jnp.any(hit)

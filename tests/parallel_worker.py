@@ -28,7 +28,7 @@ def configs():
                                    val_batches=2, n_high=4, n_low=8, lr=1e-2)
     base = presets.get("definitive")[0]
     run = replace(base, name="tiny", vocab=20, dim=16, window=8, batch=4, corpus_size=3_000,
-                  tier_args=(0.2, 0.7, 1), dims=(24, 16, 8),
+                  tiering=presets.RankFractions((0.2, 0.7), unseen=1), dims=(24, 16, 8),
                   encoder=EncoderConfig(16, 2, 32, 1, positions=8, final_norm=True,
                                         init="normal02"),
                   val_batches=3)

@@ -14,7 +14,8 @@ from jaxbespoke.utils.errors import ConfigError
 # the definitive preset's protocol (AdamW, cosine per epoch, clip, dropout, compact bespoke
 # tables), shrunk to seconds
 RUN = replace(presets.get("definitive")[0], name="tiny", vocab=20, dim=16, window=8, batch=4,
-              corpus_size=3_000, tier_args=(0.2, 0.7, 1), dims=(24, 16, 8),
+              corpus_size=3_000, tiering=presets.RankFractions((0.2, 0.7), unseen=1),
+              dims=(24, 16, 8),
               encoder=EncoderConfig(16, 2, 32, 1, positions=8, final_norm=True, init="normal02"),
               optim=replace(presets.get("definitive")[0].optim, cosine_t_max=4),
               epochs=4, steps_per_epoch=5, eval_every=1, val_batches=3)

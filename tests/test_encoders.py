@@ -105,7 +105,8 @@ def test_copy_leak_floor_reached_without_mask_and_not_with_it():
     copy floor H/T (only the last position must be guessed); with the causal mask it cannot go
     below the entropy H. Same data, seeds and steps."""
     run = replace(presets.get("definitive")[0], vocab=16, dim=32, window=8, batch=16,
-                  corpus_size=6_000, tier_args=(0.25, 0.75, 1), dims=(48, 32, 16),
+                  corpus_size=6_000, tiering=presets.RankFractions((0.25, 0.75), unseen=1),
+                  dims=(48, 32, 16),
                   encoder=EncoderConfig(32, 4, 64, 1, positions=8, final_norm=True,
                                         init="normal02"),
                   optim=replace(presets.get("definitive")[0].optim, lr=1e-2, cosine_t_max=None),

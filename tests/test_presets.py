@@ -193,3 +193,44 @@ def test_pooled_presets_run_and_report_exact_params():
         [presets.embed_params(run, s) for s in sizes]
     with pytest.raises(ConfigError, match="no causal variant"):
         presets.run_config(run, [0], variants=("causal",), progress=False)
+
+
+def test_run_configs_are_keyword_only_and_validated():
+    base = presets.get("quick")[0]
+    with pytest.raises(TypeError):
+        presets.RunConfig("x", "x", 10, 8, 4, 2, 100, 1.0, None, 1, 1, base.optim, "next_all",
+                          presets.TopBottom(2, 2), (8, 4, 2))
+    for field, bad in (("task", "next"), ("layout", "tiled"), ("final", "best"),
+                       ("body", "lstm"), ("compare", "both"), ("leak", "all"), ("init", "xavier")):
+        with pytest.raises(ConfigError, match=f"unknown {field} '{bad}'"):
+            replace(base, **{field: bad})
+    with pytest.raises(ConfigError, match="tiering must be a tiering rule"):
+        replace(base, tiering="top_bottom")
+    with pytest.raises(ConfigError, match="encoder config goes with body 'encoder'"):
+        replace(base, body="encoder")
+    with pytest.raises(ConfigError, match="unknown winner 'mid'"):
+        presets.TopBottomOverlapping(2, 2, winner="mid")
+
+
+def test_every_task_is_registered_with_a_low_noise_metric():
+    from typing import get_args
+
+    from jaxbespoke.protocols.presets.configs import TaskName
+
+    assert set(presets.TASKS) == set(get_args(TaskName))
+    assert {r.task for runs in presets.PRESETS.values() for r in runs} <= set(presets.TASKS)
+    assert {n: t.low_noise for n, t in presets.TASKS.items()} == {
+        "next_all": "val_full", "working": "heldout", "scaling": "all_windows",
+        "first_token": "all_windows", "random_target": "all_windows",
+        "mode_uniform": "fresh_4096"}
+
+
+def test_checkpoint_fingerprint_keeps_the_untyped_tiering_layout():
+    """Checkpoints written before the tiering rules were typed must still resume."""
+    fp = presets.fingerprint(presets.get("definitive")[0], [0], "standard", "faithful",
+                             presets.Shorten(10, 100))
+    assert fp["run"]["tiering"] == "rank" and fp["run"]["tier_args"] == [0.1, 0.8, 1]
+    assert fp["run"]["optim"]["cosine_t_max"] == 700 and fp["run"]["encoder"]["positions"] == 32
+    assert fp["short"] == {"epochs": 10, "steps_per_epoch": 100}
+    scaling = presets.fingerprint(presets.get("scaling")[0], [0], "bespoke", "faithful", None)
+    assert (scaling["run"]["tiering"], scaling["run"]["tier_args"]) == ("overlap_low", [30, 170])

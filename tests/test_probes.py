@@ -387,7 +387,7 @@ def test_written_files_respect_the_umask(umask, tmp_path):
 def _tiny_trainer(evaluate, loss_limit=None, limit_metrics=()):
     from jaxbespoke.training.train import Task, TrainConfig, Trainer, init_states
 
-    task = Task(sample=lambda key, data: data["x"], loss=lambda m, x: jnp.mean(m(x) ** 2),
+    task = Task(sample=lambda key, data, step: data["x"], loss=lambda m, x: jnp.mean(m(x) ** 2),
                 evaluate=evaluate, loss_limit=loss_limit, limit_metrics=limit_metrics)
     keys = jax.vmap(jax.random.key)(jnp.arange(2))
     graphdef, states = init_states(lambda k: nnx.Linear(1, 1, rngs=nnx.Rngs(k)), keys)

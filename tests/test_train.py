@@ -113,3 +113,103 @@ def test_run_reports_the_compiled_programs_flops(runs):
     assert t1["steps"] == cfg.epochs * cfg.steps_per_epoch and t1["evals"] == len(cfg.eval_epochs)
     assert 0 < t1["flops"]["step"] < 1e7 and 0 < t1["flops"]["eval"]
     assert t2["flops"]["step"] == pytest.approx(2 * t1["flops"]["step"], rel=0.05)
+
+
+def test_sample_receives_the_global_step_index():
+    """Every task's sample gets (key, data, step): step = epoch * steps_per_epoch + k."""
+    from flax import nnx
+
+    task = train.Task(sample=lambda key, data, step: step.astype(jnp.float32),
+                      loss=lambda m, b: b + 0.0 * m.kernel[...].sum(),
+                      evaluate=lambda m, key, data: {})
+    keys = protocol.seed_keys([0, 1])
+    graphdef, states = train.init_states(lambda k: nnx.Linear(1, 1, rngs=nnx.Rngs(k)), keys)
+    tr = train.Trainer(graphdef, task, train.TrainConfig(epochs=3, steps_per_epoch=4))
+    _, hist = tr.fit(tr.init(states), {"x": jnp.zeros((2, 1))}, keys, [0, 1], progress=False)
+    np.testing.assert_array_equal(hist.arrays()["train_loss"],
+                                  np.tile([[1.5, 5.5, 9.5]], (2, 1)))
+
+
+def test_named_streams_keep_the_historical_numbers():
+    """The named streams are the literal fold_in numbers every recorded result was drawn with."""
+    from jaxbespoke.training import streams
+
+    data = lambda k: np.asarray(jax.random.key_data(k))  # noqa: E731
+    seeds = [3, 7]
+    keys = jax.vmap(jax.random.key)(jnp.asarray(seeds, jnp.uint32))
+    np.testing.assert_array_equal(data(streams.seed_keys(seeds)), data(keys))
+    lit = lambda n: jax.vmap(lambda k: jax.random.fold_in(k, n))(keys)  # noqa: E731
+    for stream, n in ((streams.DATA, 1), (streams.TRAIN, 2), (streams.init_stream(1), 11),
+                      (streams.unpaired_stream(1), 1001), (streams.Sparse.TRAIN_BATCH, 10)):
+        np.testing.assert_array_equal(data(streams.fold(keys, stream)), data(lit(n)))
+    assert [int(s) for s in streams.Sparse] == list(range(1, 11))
+    np.testing.assert_array_equal(data(streams.stage_keys(seeds, streams.Sparse.COLLECT)),
+                                  data(lit(4)))
+    k = keys[0]
+    np.testing.assert_array_equal(data(streams.eval_key(k, 3)), data(
+        jax.random.fold_in(jax.random.fold_in(k, 3), 0x5EED)))
+    np.testing.assert_array_equal(data(streams.epoch_keys(k, 2, 5)), data(
+        jax.random.split(jax.random.fold_in(k, 2), 5)))
+
+
+def _pooled_fit_args(cfg, seeds):
+    data, tier_list = protocol.build_data(cfg, seeds)
+    keys = protocol.seed_keys(seeds)
+    tcfg = train.TrainConfig(cfg.epochs, cfg.steps_per_epoch, train.OptimConfig("adam", lr=cfg.lr),
+                             cfg.eval_epochs, skip_absent_groups=True)
+    tier_SV = jnp.asarray(np.stack([t.tier_V for t in tier_list]))
+    rows_SV = jnp.asarray(np.stack([t.rows_V() for t in tier_list]))
+    return (lambda k, tv, rv: protocol.make_model(cfg, "bespoke", k, tv, rv),
+            (keys, tier_SV, rows_SV), protocol.pooled_task(cfg), tcfg, data, keys)
+
+
+def test_fit_seeds_is_the_trainer_driven_by_hand():
+    """fit_seeds = init_states -> Trainer(group_of) -> init -> compile -> fit: same numbers as the
+    engine driven step by step, a named state, and seed i's trained model."""
+    from flax import nnx
+
+    from jaxbespoke.training.fit import fit_seeds
+
+    cfg = dataclasses.replace(SMALL, epochs=2, steps_per_epoch=5, eval_every=1)
+    make, init_args, task, tcfg, data, keys = _pooled_fit_args(cfg, [3, 7])
+    res = fit_seeds(make, init_args, task, tcfg, data, keys, [3, 7], progress=False)
+
+    graphdef, states = train.init_states(make, *init_args)
+    model0 = nnx.merge(graphdef, jax.tree.map(lambda x: x[0], states))
+    tr = train.Trainer(graphdef, task, tcfg, group_of=model0.group_of)
+    state, hist = tr.fit(tr.init(states), data, keys, [3, 7], progress=False)
+
+    assert isinstance(res.state, train.TrainState) and isinstance(state, train.TrainState)
+    for k, v in hist.arrays().items():
+        np.testing.assert_array_equal(res.history.arrays()[k], v)
+    for a, b in zip(jax.tree.leaves(res.state), jax.tree.leaves(state)):
+        np.testing.assert_array_equal(a, b)
+    t = res.timing
+    assert t.compile_s > 0 and t.run_s > 0 and t.start_epoch == 0 and t.steps == t.steps_run == 10
+    assert t.total_s >= t.compile_s + t.run_s - 1e-3 and t.flops["step"] > 0
+    # seed 1's trained model, eager, equals the vmapped jitted forward of the whole state
+    x = data["val"][1, :12].reshape(2, 6)
+    eager = res.model(1)(x)
+    batched = jax.jit(jax.vmap(lambda s: nnx.merge(res.graphdef, s)(x)))(res.model_state())
+    np.testing.assert_allclose(eager, batched[1], rtol=1e-5, atol=1e-6)
+
+
+def test_fit_seeds_resumes_a_finished_run_without_compiling(tmp_path):
+    from jaxbespoke.training.checkpoint import RunCheckpoint
+    from jaxbespoke.training.fit import fit_seeds
+
+    cfg = dataclasses.replace(SMALL, epochs=2, steps_per_epoch=3, eval_every=1)
+    make, init_args, task, tcfg, data, keys = _pooled_fit_args(cfg, [4])
+    runs = []
+    for _ in range(2):
+        ck = RunCheckpoint(tmp_path / "ck", {"test": 1}, last_epoch=tcfg.epochs - 1)
+        runs.append(fit_seeds(make, init_args, task, tcfg, data, keys, [4], checkpoint=ck,
+                              progress=False))
+        ck.close()
+    first, again = runs
+    assert again.timing.start_epoch == 2 and again.timing.compile_s == 0.0
+    assert again.timing.steps_run == 0 and isinstance(again.state, train.TrainState)
+    np.testing.assert_array_equal(again.history.arrays()["val_full"],
+                                  first.history.arrays()["val_full"])
+    for a, b in zip(jax.tree.leaves(again.state), jax.tree.leaves(first.state)):
+        np.testing.assert_array_equal(a, b)

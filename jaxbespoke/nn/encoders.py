@@ -23,6 +23,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from jaxbespoke.nn import init as init_lib
+from jaxbespoke.nn.norm import layer_norm
 from jaxbespoke.utils.errors import ConfigError, check_positive
 
 
@@ -63,11 +64,6 @@ def dropout(x, rate: float, key):
         return x
     keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
     return jnp.where(keep, x / (1.0 - rate), 0.0)
-
-
-def layer_norm(dim: int, rngs: nnx.Rngs) -> nnx.LayerNorm:
-    # torch: eps 1e-5 and the two-pass variance
-    return nnx.LayerNorm(dim, epsilon=1e-5, use_fast_variance=False, rngs=rngs)
 
 
 def _keys(key, n):

@@ -17,8 +17,10 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from jaxbespoke.utils import guards
 from jaxbespoke.nn import init as init_lib
+from jaxbespoke.nn.losses import lm_loss  # noqa: F401  (its historical home)
+from jaxbespoke.nn.norm import layer_norm
+from jaxbespoke.utils import guards
 from jaxbespoke.utils.errors import ConfigError, check_positive
 
 # head_fn(q_BTd, k_BTd, v_BTd, y_BTd) -> y_BTd: replaces one head's output (y is the exact one).
@@ -46,11 +48,6 @@ class GPTConfig:
     @property
     def head_size(self) -> int:
         return self.n_embd // self.n_head
-
-
-def _layer_norm(cfg: GPTConfig, rngs: nnx.Rngs) -> nnx.LayerNorm:
-    # torch: eps 1e-5 and the two-pass variance
-    return nnx.LayerNorm(cfg.n_embd, epsilon=cfg.ln_eps, use_fast_variance=False, rngs=rngs)
 
 
 def causal_scores(q_BHTd: jax.Array, k_BHTd: jax.Array) -> jax.Array:
@@ -97,9 +94,9 @@ class MLP(nnx.Module):
 
 class Block(nnx.Module):
     def __init__(self, cfg: GPTConfig, *, rngs: nnx.Rngs):
-        self.ln1 = _layer_norm(cfg, rngs)
+        self.ln1 = layer_norm(cfg.n_embd, rngs, cfg.ln_eps)
         self.attn = CausalSelfAttention(cfg, rngs=rngs)
-        self.ln2 = _layer_norm(cfg, rngs)
+        self.ln2 = layer_norm(cfg.n_embd, rngs, cfg.ln_eps)
         self.mlp = MLP(cfg, rngs=rngs)
 
     def __call__(self, x_BTD, head_fns=None):
@@ -114,7 +111,7 @@ class GPT(nnx.Module):
         self.tok_emb = init_lib.embed(cfg.vocab_size, cfg.n_embd, rngs=rngs, scheme=cfg.init)
         self.pos_emb = nnx.Param(jnp.zeros((cfg.block_size, cfg.n_embd), jnp.float32))
         self.blocks = nnx.List([Block(cfg, rngs=rngs) for _ in range(cfg.n_layer)])
-        self.ln_f = _layer_norm(cfg, rngs)
+        self.ln_f = layer_norm(cfg.n_embd, rngs, cfg.ln_eps)
         self.head = init_lib.linear(cfg.n_embd, cfg.vocab_size, rngs=rngs, bias=False,
                                     scheme=cfg.init)
 
@@ -145,16 +142,17 @@ class GPT(nnx.Module):
         return (logits_BTV, auxes) if return_aux else logits_BTV
 
 
-def lm_loss(logits_BTV: jax.Array, y_BT: jax.Array) -> jax.Array:
-    """Mean token-level cross-entropy over B*T (torch F.cross_entropy)."""
-    logp = jax.nn.log_softmax(logits_BTV, axis=-1)
-    V = logits_BTV.shape[-1]
-    guards.validate_ids(y_BT, V, "targets")
-    picked = jnp.take_along_axis(logp, y_BT[..., None], axis=-1)
-    return -jnp.where(guards.valid_ids(y_BT, V)[..., None], picked, jnp.nan).mean()
+def block_param_formula(D: int) -> int:
+    """One pre-LN block of width D: two LayerNorms, fused QKV + out projection, 4D GELU MLP."""
+    return 2 * 2 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * 4 * D + 4 * D) + (4 * D * D + D)
+
+
+def body_param_formula(cfg: GPTConfig) -> int:
+    """Everything but the token embedding: positions, blocks, final LayerNorm, bias-free head."""
+    D, V, T = cfg.n_embd, cfg.vocab_size, cfg.block_size
+    return T * D + cfg.n_layer * block_param_formula(D) + 2 * D + D * V
 
 
 def param_formula(cfg: GPTConfig) -> int:
-    D, V, T = cfg.n_embd, cfg.vocab_size, cfg.block_size
-    block = 2 * 2 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * 4 * D + 4 * D) + (4 * D * D + D)
-    return V * D + T * D + cfg.n_layer * block + 2 * D + D * V
+    """The whole GPT: a (V, D) token embedding and the body."""
+    return cfg.vocab_size * cfg.n_embd + body_param_formula(cfg)

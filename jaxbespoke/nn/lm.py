@@ -10,7 +10,9 @@ from flax import nnx
 
 from jaxbespoke.nn import init as init_lib
 from jaxbespoke.utils.errors import ConfigError
+from jaxbespoke.nn import gpt
 from jaxbespoke.nn.gpt import Block, GPTConfig
+from jaxbespoke.nn.norm import layer_norm
 
 
 class EmbeddingLM(nnx.Module):
@@ -22,8 +24,7 @@ class EmbeddingLM(nnx.Module):
         self.embed = embed
         self.pos_emb = nnx.Param(jnp.zeros((cfg.block_size, cfg.n_embd), jnp.float32))
         self.blocks = nnx.List([Block(cfg, rngs=rngs) for _ in range(cfg.n_layer)])
-        self.ln_f = nnx.LayerNorm(cfg.n_embd, epsilon=cfg.ln_eps, use_fast_variance=False,
-                                  rngs=rngs)
+        self.ln_f = layer_norm(cfg.n_embd, rngs, cfg.ln_eps)
         self.head = init_lib.linear(cfg.n_embd, cfg.vocab_size, bias=False, rngs=rngs,
                                     scheme=cfg.init)
 
@@ -44,8 +45,5 @@ class EmbeddingLM(nnx.Module):
         return self.embed.active_groups(ids_BT)
 
 
-def body_param_formula(cfg: GPTConfig) -> int:
-    """Everything but the input embedding: positions, blocks, final LayerNorm, head."""
-    D, V, T = cfg.n_embd, cfg.vocab_size, cfg.block_size
-    block = 2 * 2 * D + (D * 3 * D + 3 * D) + (D * D + D) + (D * 4 * D + 4 * D) + (4 * D * D + D)
-    return T * D + cfg.n_layer * block + 2 * D + D * V
+# the same body as the GPT's: positions, blocks, final LayerNorm, bias-free head
+body_param_formula = gpt.body_param_formula

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import optax
 from flax import nnx
 
-from jaxbespoke.utils import guards
 from jaxbespoke.nn import init as init_lib
+from jaxbespoke.nn.losses import cross_entropy  # noqa: F401  (its historical home)
+from jaxbespoke.nn.norm import layer_norm
+from jaxbespoke.utils import guards
 
 
 class PooledNextToken(nnx.Module):
@@ -46,8 +47,20 @@ class PooledNextToken(nnx.Module):
         return self.embed.active_groups(x_BT)
 
 
-def cross_entropy(logits_NV: jax.Array, y_N: jax.Array) -> jax.Array:
-    """Mean cross-entropy over all targets (torch F.cross_entropy's reduction). A target outside
-    [0, V): ConfigError eagerly, NaN under jit (guards)."""
-    losses_N = optax.softmax_cross_entropy_with_integer_labels(logits_NV, y_N)
-    return guards.target_losses(losses_N, y_N, logits_NV.shape[-1]).mean()
+class PooledLN(nnx.Module):
+    """scaling_test's model: embedding -> mean over the window -> LayerNorm -> Linear(D -> V)."""
+
+    def __init__(self, embed: nnx.Module, vocab_size: int, dim: int, *, rngs: nnx.Rngs,
+                 init: str = "torch"):
+        self.embed = embed
+        self.norm = layer_norm(dim, rngs)
+        self.head = init_lib.linear(dim, vocab_size, rngs=rngs, scheme=init)
+
+    def __call__(self, x_BT: jax.Array) -> jax.Array:
+        return self.head(self.norm(self.embed.lookup_all()[x_BT].mean(axis=1)))
+
+    def group_of(self, path) -> str:
+        return self.embed.group_of(path[1:]) if path and path[0] == "embed" else "shared"
+
+    def active_groups(self, x_BT) -> dict:
+        return self.embed.active_groups(x_BT)

@@ -31,40 +31,49 @@ def pooled_floor(cfg) -> dict:
 
 
 def preset_floor(run, n_mc: int = 20_000, seed: int = 0) -> dict:
-    """Floor (and baseline where useful) of a preset's faithful task, from the generating law.
+    """Floor (and baseline where useful) of a preset's faithful task, from the generating law:
+    the entropy H, the surprisal sd, and what the task's own floor rule adds (presets.tasks:
+    each task names one of the rules below)."""
+    from jaxbespoke.protocols.presets.tasks import TASKS
 
-    random_target: the label is uniform and independent of the input, floor ln V.
-    scaling / mode_uniform: the label is the window's mode, a function of the input: floor 0;
-      baseline = the label entropy (best input-independent predictor), by Monte Carlo.
-    leak 'copy' (unmasked encoder with positions): every position but the last reads its target,
-      floor H/T. leak 'bag' (unmasked, no positions): Bayes loss given the window's multiset and the
-      position's own token, E[-log((c'_y + p_y)/T)], by Monte Carlo (+- ~0.01).
-    otherwise (target independent of the input or i.i.d. next token): floor H."""
     p = (np.full(run.vocab, 1.0 / run.vocab) if run.zipf is None
          else corpus.zipf_probs(run.vocab, run.zipf))
-    H = stats.entropy(p)
-    out = {"entropy": H, "surprisal_sd": stats.surprisal_sd(p), "baseline": None}
-    rng = np.random.default_rng(seed)
-    if run.task == "random_target":
-        out.update(floor=math.log(run.vocab), floor_kind="ln V (label independent of input)")
-    elif run.task in ("scaling", "mode_uniform"):
-        x = rng.choice(run.vocab, size=(n_mc, run.window), p=p)
-        m = np.array([np.bincount(r, minlength=run.vocab).argmax() for r in x])
-        q = np.bincount(m, minlength=run.vocab) / n_mc
-        le = stats.entropy(q)
-        out.update(floor=0.0, floor_kind="0 (the label is a function of the input)",
-                   label_entropy=le,
-                   baseline={"name": "label entropy (best input-independent loss)", "value": le})
-    elif run.leak == "copy":
-        out.update(floor=H / run.window, copy_floor=H / run.window,
-                   floor_kind="H/T (unmasked positions copy their target)")
-    elif run.leak == "bag":
-        b = bag_floor(p, run.window, n_mc, rng)
-        out.update(floor=b, bag_floor=b,
-                   floor_kind="bag floor (unmasked, no positions; Monte Carlo)")
-    else:
-        out.update(floor=H, floor_kind="entropy H")
+    out = {"entropy": stats.entropy(p), "surprisal_sd": stats.surprisal_sd(p), "baseline": None}
+    out.update(TASKS[run.task].floor(run, p, np.random.default_rng(seed), n_mc))
     return out
+
+
+def next_token_floor(run, p, rng, n_mc: int) -> dict:
+    """A next-token target (or any target independent of the input): floor H. Read through a
+    leak of an unmasked encoder: 'copy' (with positions) every position but the last reads its
+    target, floor H/T; 'bag' (no positions) the Bayes loss given the window's multiset and the
+    position's own token, E[-log((c'_y + p_y)/T)], by Monte Carlo (+- ~0.01)."""
+    H = stats.entropy(p)
+    if run.leak == "copy":
+        return dict(floor=H / run.window, copy_floor=H / run.window,
+                    floor_kind="H/T (unmasked positions copy their target)")
+    if run.leak == "bag":
+        b = bag_floor(p, run.window, n_mc, rng)
+        return dict(floor=b, bag_floor=b,
+                    floor_kind="bag floor (unmasked, no positions; Monte Carlo)")
+    return dict(floor=H, floor_kind="entropy H")
+
+
+def uniform_label_floor(run, p, rng, n_mc: int) -> dict:
+    """The label is uniform and independent of the input: floor ln V."""
+    return dict(floor=math.log(run.vocab), floor_kind="ln V (label independent of input)")
+
+
+def mode_label_floor(run, p, rng, n_mc: int) -> dict:
+    """The label is the window's mode, a function of the input: floor 0; baseline = the label
+    entropy (best input-independent predictor), by Monte Carlo."""
+    x = rng.choice(run.vocab, size=(n_mc, run.window), p=p)
+    m = np.array([np.bincount(r, minlength=run.vocab).argmax() for r in x])
+    q = np.bincount(m, minlength=run.vocab) / n_mc
+    le = stats.entropy(q)
+    return dict(floor=0.0, floor_kind="0 (the label is a function of the input)",
+                label_entropy=le,
+                baseline={"name": "label entropy (best input-independent loss)", "value": le})
 
 
 def bag_floor(p, T: int, n_mc: int, rng) -> float:

@@ -11,7 +11,6 @@ different draws; `streams="unpaired"` reproduces that design, to judge its singl
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 
 import jax
@@ -24,14 +23,9 @@ from jaxbespoke.utils import parallel
 from jaxbespoke.nn.embeddings import BespokeEmbedding, BespokeSpec, StandardEmbedding, param_count
 from jaxbespoke.utils.errors import ConfigError, TrainingDiverged, check_memory, check_positive
 from jaxbespoke.nn.models import PooledNextToken, cross_entropy
-from jaxbespoke.training.train import (
-    OptimConfig,
-    Task,
-    TrainConfig,
-    Trainer,
-    eval_schedule,
-    init_states,
-)
+from jaxbespoke.training import streams as rng_streams
+from jaxbespoke.training.fit import fit_seeds
+from jaxbespoke.training.train import OptimConfig, Task, TrainConfig, eval_schedule
 
 
 @dataclass(frozen=True)
@@ -91,7 +85,7 @@ class PooledConfig:
 def pooled_task(cfg: PooledConfig) -> Task:
     T, B = cfg.window, cfg.batch
 
-    def sample(key, data):
+    def sample(key, data, step):
         starts = corpus.sample_starts(key, data["train"].shape[-1], T, B)
         return corpus.next_token_batch(data["train"], starts, T)
 
@@ -149,13 +143,12 @@ def make_model(cfg: PooledConfig, kind: str, key, tier_V=None, rows_V=None) -> P
     return PooledNextToken(emb, cfg.vocab_size, cfg.embed_dim, rngs=nnx.Rngs(k_head), init=cfg.init)
 
 
-def seed_keys(seeds: list[int]):
-    return jax.vmap(jax.random.key)(jnp.asarray(seeds, jnp.uint32))
+seed_keys = rng_streams.seed_keys
 
 
 def build_data(cfg: PooledConfig, seeds: list[int]):
     """Per seed: a corpus, its tiers (host-side numpy), and the split. Leading axis = seed."""
-    keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(seed_keys(seeds))
+    keys = rng_streams.fold(seed_keys(seeds), rng_streams.DATA)
     toks_SN = np.asarray(jax.jit(jax.vmap(
         lambda k: corpus.zipf_corpus(k, cfg.vocab_size, cfg.zipf, cfg.corpus_size)))(keys))
     tier_list = [tiers.top_bottom(t, cfg.vocab_size, cfg.n_high, cfg.n_low) for t in toks_SN]
@@ -177,14 +170,14 @@ def stream_keys(train_keys, kind: str, streams: str):
         raise ConfigError(f"unknown streams {streams!r}; expected 'paired' or 'unpaired'")
     if streams == "paired" or kind == "standard":
         return train_keys
-    return jax.vmap(lambda k: jax.random.fold_in(k, 1000 + KINDS.index(kind)))(train_keys)
+    return rng_streams.fold(train_keys, rng_streams.unpaired_stream(KINDS.index(kind)))
 
 
 def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
                kinds=KINDS, streams: str = "paired") -> dict:
     """Train each model kind on every seed; returns per-seed arrays and timings.
 
-    Model kind k of seed s starts from init key fold_in(seed, 10 + index of k in KINDS), whatever
+    Model kind k of seed s starts from its init stream (training.streams.init_stream), whatever
     subset `kinds` is, so a bespoke-only rerun has the same initial weights as the paired one."""
     if not seeds:
         raise ConfigError("need at least one seed")
@@ -195,7 +188,7 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
     tier_SV = jnp.asarray(np.stack([t.tier_V for t in tier_list]))
     rows_SV = jnp.asarray(np.stack([t.rows_V() for t in tier_list]))
     keys = seed_keys(seeds)
-    train_keys = jax.vmap(lambda k: jax.random.fold_in(k, 2))(keys)
+    train_keys = rng_streams.fold(keys, rng_streams.TRAIN)
     task = pooled_task(cfg)
     tcfg = TrainConfig(epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
                        optim=OptimConfig("adam", lr=cfg.lr), eval_epochs=cfg.eval_epochs,
@@ -206,29 +199,21 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
         if kind not in KINDS:
             raise ConfigError(f"unknown model kind {kind!r}")
         i = KINDS.index(kind)
-        init_keys = jax.vmap(lambda k: jax.random.fold_in(k, 10 + i))(keys)
+        init_keys = rng_streams.fold(keys, rng_streams.init_stream(i))
         kind_keys = stream_keys(train_keys, kind, streams)
-        graphdef, states = init_states(
-            lambda k, tv, rv: make_model(cfg, kind, k, tv, rv), init_keys, tier_SV, rows_SV)
-        model0 = nnx.merge(graphdef, jax.tree.map(lambda x: x[0], states))
-        trainer = Trainer(graphdef, task, tcfg, group_of=model0.group_of)
-        state = trainer.init(states)
-        t0 = time.perf_counter()
-        compile_s = trainer.compile(state, data, kind_keys)
-        t1 = time.perf_counter()
         try:
-            state, hist = trainer.fit(state, data, kind_keys, seeds, progress=progress,
-                                      desc=kind if streams == "paired" else f"{kind} ({streams})")
+            res = fit_seeds(lambda k, tv, rv: make_model(cfg, kind, k, tv, rv),
+                            (init_keys, tier_SV, rows_SV), task, tcfg, data, kind_keys, seeds,
+                            progress=progress,
+                            desc=kind if streams == "paired" else f"{kind} ({streams})")
         except TrainingDiverged as e:
             e.completed = out  # the models that finished before this one, kept for the report
             raise
-        jax.block_until_ready(state)
-        run_s = time.perf_counter() - t1
-        out["models"][kind] = {"params": param_count(model0), "history": hist.arrays(),
+        hist, t = res.history, res.timing
+        out["models"][kind] = {"params": param_count(res.model(0)), "history": hist.arrays(),
                                "eval_epochs": list(hist.eval_epochs)}
-        out["timing"][kind] = {"compile_s": compile_s, "run_s": run_s,
-                               "total_s": time.perf_counter() - t0,
-                               "flops": trainer.flops(), "steps": cfg.epochs * cfg.steps_per_epoch,
+        out["timing"][kind] = {"compile_s": t.compile_s, "run_s": t.run_s, "total_s": t.total_s,
+                               "flops": t.flops, "steps": t.steps,
                                "evals": len(cfg.eval_epochs)}
     return out
 

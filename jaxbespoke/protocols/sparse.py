@@ -36,7 +36,10 @@ from jaxbespoke.nn.sparse import (
     topk_keys,
     zero_head,
 )
-from jaxbespoke.training.train import OptimConfig, Task, TrainConfig, Trainer, init_states
+from jaxbespoke.training import streams
+from jaxbespoke.training.fit import fit_seeds
+from jaxbespoke.training.streams import Sparse as Stage
+from jaxbespoke.training.train import OptimConfig, Task, TrainConfig
 from jaxbespoke.utils.bench import compile_with_flops
 from jaxbespoke.utils.errors import ConfigError, check_positive
 
@@ -139,25 +142,18 @@ def _empty_eval(model, key, data):
     return {}
 
 
-def _seed_keys(seeds, stage: int):
-    return jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), stage))(
-        jnp.asarray(seeds, jnp.uint32))
+_seed_keys = streams.stage_keys
 
 
 def _fit(make_model, init_keys, task, tcfg, data, train_keys, seeds, progress, desc):
-    graphdef, states = init_states(make_model, init_keys)
-    trainer = Trainer(graphdef, task, tcfg)
-    state = trainer.init(states)
-    t0 = time.perf_counter()
-    compile_s = trainer.compile(state, data, train_keys)
-    t1 = time.perf_counter()
-    (params, rest, _), hist = trainer.fit(state, data, train_keys, seeds, progress=progress,
-                                          desc=desc)
-    jax.block_until_ready(params)
-    timing = {"compile_s": compile_s, "run_s": time.perf_counter() - t1,
-              "total_s": time.perf_counter() - t0, "flops": trainer.flops(),
-              "steps": tcfg.epochs * tcfg.steps_per_epoch}
-    return graphdef, nnx.State.merge(params, rest), hist.arrays()["train_loss"], timing
+    """One stage's training: (graphdef, model state (S, ...), train-loss curve (S, epochs),
+    timing dict as the pipeline reports it)."""
+    res = fit_seeds(make_model, init_keys, task, tcfg, data, train_keys, seeds,
+                    progress=progress, desc=desc)
+    t = res.timing
+    timing = {"compile_s": t.compile_s, "run_s": t.run_s, "total_s": t.total_s,
+              "flops": t.flops, "steps": t.steps}
+    return res.graphdef, res.model_state(), res.history.arrays()["train_loss"], timing
 
 
 def collect(cfg: SparseConfig, gpt: GPT, key, data) -> dict:
@@ -175,7 +171,7 @@ def collect(cfg: SparseConfig, gpt: GPT, key, data) -> dict:
 
 def selector_task(mode: str) -> Task:
     check_mode(mode)
-    return Task(sample=lambda key, d: (d["q"], d["top1"]),
+    return Task(sample=lambda key, d, step: (d["q"], d["top1"]),
                 loss=lambda sel, b: selector_distillation_loss(sel, b[0], b[1], mode),
                 evaluate=_empty_eval)
 
@@ -207,7 +203,7 @@ def approximator_train_metrics(app: HeadApproximator, x_NTkd, y_NTd) -> dict:
 
 
 def approx_task() -> Task:
-    return Task(sample=lambda key, d: (d["x"], d["y"]),
+    return Task(sample=lambda key, d, step: (d["x"], d["y"]),
                 loss=lambda app, b: approximator_distillation_loss(app, b[0], b[1]),
                 evaluate=_empty_eval)
 
@@ -277,19 +273,19 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
     timing, curves, results, per_batch = {}, {}, {}, {}
     t_start = time.perf_counter()
 
-    data = jax.jit(jax.vmap(lambda k: make_data(cfg, k)))(_seed_keys(seeds, 1))
-    base_task = Task(sample=lambda key, dd: sample_batch(cfg, key, dd, cfg.batch),
+    data = jax.jit(jax.vmap(lambda k: make_data(cfg, k)))(_seed_keys(seeds, Stage.DATA))
+    base_task = Task(sample=lambda key, dd, step: sample_batch(cfg, key, dd, cfg.batch),
                      loss=lambda m, b: lm_loss(m(b[0]), b[1]), evaluate=_empty_eval)
     g_gd, g_state, curves["baseline"], timing["baseline"] = _fit(
-        lambda k: GPT(gcfg, rngs=nnx.Rngs(k)), _seed_keys(seeds, 2), base_task,
-        cfg.train_config(cfg.train_steps), data, _seed_keys(seeds, 3), seeds, progress,
-        f"{cfg.task}: GPT")
+        lambda k: GPT(gcfg, rngs=nnx.Rngs(k)), _seed_keys(seeds, Stage.GPT_INIT), base_task,
+        cfg.train_config(cfg.train_steps), data, _seed_keys(seeds, Stage.GPT_TRAIN), seeds,
+        progress, f"{cfg.task}: GPT")
 
     gpt_train_batch_loss = [float(x) for x in jax.jit(jax.vmap(
         lambda gs, k, dd: train_batch_loss(cfg, nnx.merge(g_gd, gs), k, dd)))(
-            g_state, _seed_keys(seeds, 10), data)]
+            g_state, _seed_keys(seeds, Stage.TRAIN_BATCH), data)]
     t0 = time.perf_counter()
-    col_args = (g_state, _seed_keys(seeds, 4), data)
+    col_args = (g_state, _seed_keys(seeds, Stage.COLLECT), data)
     col_fn, col_flops = compile_with_flops(
         jax.vmap(lambda s, k, dd: collect(cfg, nnx.merge(g_gd, s), k, dd)), *col_args)
     col = col_fn(*col_args)
@@ -299,15 +295,17 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
     for mode in modes:
         s_gd, s_state, curves[f"selector_{mode}"], timing[f"selector_{mode}"] = _fit(
             lambda k: KeySelector(d, T, cfg.selector_hidden, rngs=nnx.Rngs(k)),
-            _seed_keys(seeds, 5), selector_task(mode), cfg.train_config(cfg.selector_iters),
-            {"q": col["q"], "top1": col["top1"]}, _seed_keys(seeds, 6), seeds, progress,
+            _seed_keys(seeds, Stage.SELECTOR_INIT), selector_task(mode),
+            cfg.train_config(cfg.selector_iters), {"q": col["q"], "top1": col["top1"]},
+            _seed_keys(seeds, Stage.SELECTOR_TRAIN), seeds, progress,
             f"{cfg.task}/{mode}: selector")
         xs = jax.jit(jax.vmap(lambda v, p: approximator_inputs(v, p, K, mode)))(
             col["v"], col["probs"])
         a_gd, a_state, curves[f"approximator_{mode}"], timing[f"approximator_{mode}"] = _fit(
             lambda k: HeadApproximator(d, K, cfg.approx_hidden, rngs=nnx.Rngs(k)),
-            _seed_keys(seeds, 7), approx_task(), cfg.train_config(cfg.approx_iters),
-            {"x": xs, "y": col["y"]}, _seed_keys(seeds, 8), seeds, progress,
+            _seed_keys(seeds, Stage.APPROX_INIT), approx_task(),
+            cfg.train_config(cfg.approx_iters), {"x": xs, "y": col["y"]},
+            _seed_keys(seeds, Stage.APPROX_TRAIN), seeds, progress,
             f"{cfg.task}/{mode}: approximator")
         sel_train = _tolist(jax.jit(jax.vmap(
             lambda ss, q, t1: selector_train_metrics(nnx.merge(s_gd, ss), q, t1, mode)))(
@@ -324,7 +322,7 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
                             nnx.merge(a_gd, as_), mean_d, pi, pv, k, dd)
 
         ev_args = (g_state, s_state, a_state, col["mean"], pos[0], pos[1],
-                   _seed_keys(seeds, 9), data)
+                   _seed_keys(seeds, Stage.EVAL), data)
         ev_fn, ev_flops = compile_with_flops(jax.vmap(ev), *ev_args)
         out = ev_fn(*ev_args)
         results[mode] = jax.tree.map(lambda a: [float(x) for x in a.mean(1)], out)

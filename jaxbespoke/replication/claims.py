@@ -127,7 +127,7 @@ def encoder_claims(R: dict, by: dict, timing: dict) -> list[dict]:
     out.append(det("definitive.config", ok,
                    f"the definitive script: vocab {d.vocab}, dim {d.dim}, {d.epochs} epochs, "
                    f"{d.corpus_size:,} tokens, {enc.layers} layers", metric="configuration"))
-    lo, hi, _ = d.tier_args
+    lo, hi = d.tiering.fractions
     dims = tuple(round(x / d.dim, 1) for x in d.dims)
     split = (round(100 * lo), round(100 * (hi - lo)), round(100 * (1 - hi)))
     out.append(det("definitive.tier_split", split == (20, 60, 20),

@@ -18,11 +18,6 @@ import numpy as np
 from jaxbespoke.protocols import floors
 from jaxbespoke.utils.errors import TrainingDiverged
 
-# which low-noise metric each preset task records
-CORRECTED = {"next_all": "val_full", "working": "heldout", "scaling": "all_windows",
-             "first_token": "all_windows", "random_target": "all_windows",
-             "mode_uniform": "fresh_4096"}
-
 
 def run_focused(seeds: list[int], cfg=None, *, progress: bool = True) -> dict:
     """The 50-epoch comparison: both models paired (same batches and validation targets), plus
@@ -84,7 +79,7 @@ def run_preset(name: str, seeds: list[int], *, quick: bool = False, progress: bo
                                      streams=streams)
             models.update(out["models"])
             meta = meta or out
-        key = CORRECTED[run.task]
+        key = presets.TASKS[run.task].low_noise   # the low-noise metric
         res = {"final": {}, "corrected": {}, "params": {}, "curves": {}, "timing": {},
                "short": meta["short"], "steps": meta["steps"], "full_steps": run.steps,
                "seeds": list(seeds), "floor": floors.preset_floor(run),

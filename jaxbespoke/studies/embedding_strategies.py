@@ -69,12 +69,12 @@ def build_task(cfg: Config, n_tiers: int):
     import jax
     import jax.numpy as jnp
 
-    from jaxbespoke.nn.gpt import lm_loss
+    from jaxbespoke.nn.losses import lm_loss
     from jaxbespoke.training.train import Task
 
     T, B = cfg.window, cfg.batch
 
-    def sample(key, data):
+    def sample(key, data, step):
         train = data["train"]
         s_B = jax.random.randint(key, (B,), 0, train.shape[0] - T)
         w_BT1 = train[s_B[:, None] + jnp.arange(T + 1)]
@@ -163,7 +163,9 @@ def run_one(cfg: Config, plan, bands, data, seeds, *, progress: bool, desc: str)
     from jaxbespoke.nn.embeddings import param_count
     from jaxbespoke.nn.gpt import GPTConfig
     from jaxbespoke.nn.lm import EmbeddingLM
-    from jaxbespoke.training.train import OptimConfig, TrainConfig, Trainer
+    from jaxbespoke.training import streams
+    from jaxbespoke.training.fit import fit_seeds
+    from jaxbespoke.training.train import OptimConfig, TrainConfig
 
     gcfg = GPTConfig(vocab_size=plan.vocab_size, block_size=cfg.window, n_layer=cfg.layers,
                      n_head=cfg.heads, n_embd=cfg.width, init=cfg.init)
@@ -173,40 +175,28 @@ def run_one(cfg: Config, plan, bands, data, seeds, *, progress: bool, desc: str)
         return EmbeddingLM(plan.build(bands, rngs=nnx.Rngs(k_emb), init=cfg.init), gcfg,
                            rngs=nnx.Rngs(k_body))
 
-    t_init = time.perf_counter()
     # rbg keys: XLA:CPU compiles threefry-heavy init programs ~2x slower
-    keys = jax.vmap(lambda s: jax.random.key(s, impl="rbg"))(np.asarray(seeds, np.uint32))
-    # train.init_states builds eagerly (one small compile per op, ~17 s here); jitted it is one
-    graphdef = nnx.graphdef(nnx.eval_shape(lambda: make_model(keys[0])))
-    states = jax.jit(jax.vmap(lambda k: nnx.state(make_model(jax.random.fold_in(k, 1)))))(keys)
-    model0 = nnx.merge(graphdef, jax.tree.map(lambda x: x[0], states))
-    emb_params = param_count(model0.embed)
-    if emb_params != plan.params:
-        raise AssertionError(f"{desc}: module has {emb_params} embedding parameters, formula "
-                             f"{plan.params}")
+    keys = streams.seed_keys(seeds, impl="rbg")
+    shape = nnx.eval_shape(lambda: make_model(keys[0]))   # check the formula before training
+    if param_count(shape.embed) != plan.params:
+        raise AssertionError(f"{desc}: module has {param_count(shape.embed)} embedding "
+                             f"parameters, formula {plan.params}")
     task = build_task(cfg, len(bands.names))
     tcfg = TrainConfig(epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
                        optim=OptimConfig("adamw", lr=cfg.lr, weight_decay=0.01, clip_norm=1.0,
                                          schedule="cosine_epoch"))
-    trainer = Trainer(graphdef, task, tcfg)
-    # Trainer.init's eager vmap compiles each small op; the same function jitted compiles once
-    params, rest = nnx.split_state(states, nnx.Param, ...)
-    tx = trainer.tx(jax.tree.map(lambda x: x[0], params))
-    state = params, rest, jax.jit(jax.vmap(tx.init))(params)
-    train_keys = jax.vmap(lambda k: jax.random.fold_in(k, 2))(keys)
-    init_s = time.perf_counter() - t_init
-    compile_s = trainer.compile(state, data, train_keys)
-    t0 = time.perf_counter()
-    state, hist = trainer.fit(state, data, train_keys, seeds, progress=progress, desc=desc)
-    jax.block_until_ready(state)
-    run_s = time.perf_counter() - t0
+    train_keys = streams.fold(keys, streams.STRATEGY_TRAIN)
+    res = fit_seeds(lambda k: make_model(jax.random.fold_in(k, streams.STRATEGY_INIT)), keys,
+                    task, tcfg, data, train_keys, seeds, progress=progress, desc=desc)
     t_eval = time.perf_counter()
-    ev = trainer.evaluate(state[0], state[1], data, train_keys, cfg.epochs - 1)
+    ev = res.trainer.evaluate(res.state.params, res.state.rest, data, train_keys, cfg.epochs - 1)
     eval_s = time.perf_counter() - t_eval
     tokens = len(seeds) * cfg.epochs * cfg.steps_per_epoch * cfg.batch * cfg.window
-    return {"params": emb_params, "model_params": param_count(model0), "eval": ev,
-            "train_loss": hist.arrays()["train_loss"], "compile_s": compile_s, "run_s": run_s,
-            "init_s": init_s, "eval_s": eval_s, "tokens_per_s": tokens / run_s}
+    model0, t = res.model(0), res.timing
+    return {"params": param_count(model0.embed), "model_params": param_count(model0), "eval": ev,
+            "train_loss": res.history.arrays()["train_loss"], "compile_s": t.compile_s,
+            "run_s": t.run_s, "init_s": t.init_s, "eval_s": eval_s,
+            "tokens_per_s": tokens / t.run_s}
 
 
 def summarise(strategy, budget_frac, plan, res, names, extra=None) -> dict:

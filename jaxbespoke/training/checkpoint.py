@@ -40,7 +40,7 @@ from flax import nnx
 
 from jaxbespoke.utils import outputs
 from jaxbespoke.utils.errors import ConfigError
-from jaxbespoke.training.train import History
+from jaxbespoke.training.train import History, TrainState
 
 
 Target = TypeVar("Target", nnx.Module, nnx.State)
@@ -258,7 +258,7 @@ class RunCheckpoint:
         step, got = found
         self._check_meta(got["meta"])
         self.train_s_prior = got["meta"].get("train_s")
-        return tuple(got["state"]), _history_from_json(got["meta"]["history"]), step
+        return TrainState(*got["state"]), _history_from_json(got["meta"]["history"]), step
 
     def start_clock(self) -> None:
         """Training (not compiling) starts now: saves record the cumulative training seconds."""

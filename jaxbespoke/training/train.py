@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -23,6 +23,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from jaxbespoke.training import streams
 from jaxbespoke.utils import parallel
 from jaxbespoke.utils.errors import ConfigError, TrainingDiverged, check_positive
 
@@ -122,11 +123,10 @@ def make_optimizer(cfg: OptimConfig, steps_per_epoch: int, epochs: int,
 class Task:
     """Pure per-seed functions an experiment gives the engine.
 
-    sample(key, data) -> batch;  loss(model, batch) -> scalar;
-    evaluate(model, key, data) -> {metric: scalar};
+    sample(key, data, step) -> batch, with `step` the global step index (int32: the original's
+    deterministic batch orders read it, e.g. batch b = corpus[64 b : ...]; random ones ignore it);
+    loss(model, batch) -> scalar;  evaluate(model, key, data) -> {metric: scalar};
     active_groups(model, batch) -> {group: bool} (optional: torch None-grad emulation).
-    indexed: sample is called as sample(key, data, step) with the global step index (for the
-    original's deterministic batch orders, e.g. batch b = corpus[64 b : ...]).
     loss_limit: a finite loss above this is a blow-up, reported as divergence like NaN/inf
     (e.g. 10 x ln V for a cross-entropy: far above a uniform predictor's ln V); it applies to
     the training loss and to the evaluated metrics named in limit_metrics. Every evaluated
@@ -137,7 +137,6 @@ class Task:
     loss: Callable
     evaluate: Callable
     active_groups: Callable | None = None
-    indexed: bool = False
     loss_limit: float | None = None
     limit_metrics: tuple[str, ...] = ()
 
@@ -185,6 +184,20 @@ class History:
         return out
 
 
+class TrainState(NamedTuple):
+    """What the engine trains, for S seeds at once (every leaf has a leading seed axis S):
+    params, the model's nnx.Param state; rest, the rest of its nnx.State (e.g. counters);
+    opt_state, the optimiser state. A pytree (a tuple), saved and restored as one."""
+
+    params: Any
+    rest: Any
+    opt_state: Any
+
+    def model_state(self):
+        """The model's nnx.State (params and the rest merged), leading seed axis S."""
+        return nnx.merge_state(self.params, self.rest)
+
+
 class Trainer:
     """Compiles one epoch and one evaluation for a model graph, vmapped over seeds."""
 
@@ -221,18 +234,17 @@ class Trainer:
                                       self._labels_fn, groups)
         return self._tx
 
-    def init(self, states):
-        """From vmapped model states (nnx.State with leading S) to (params, rest, opt_state)."""
+    def init(self, states) -> TrainState:
+        """From vmapped model states (nnx.State with leading S) to the engine's TrainState."""
         params, rest = nnx.split_state(states, nnx.Param, ...)
         one = jax.tree.map(lambda x: x[0], params)
         opt = jax.jit(jax.vmap(self.tx(one).init))(params)
-        return params, rest, opt
+        return TrainState(params, rest, opt)
 
     # -- per-seed pure functions
-    def _step(self, carry, key, rest, data, step=None):
+    def _step(self, carry, key, rest, data, step):
         params, opt = carry
-        batch = (self.task.sample(key, data, step) if self.task.indexed
-                 else self.task.sample(key, data))
+        batch = self.task.sample(key, data, step)
 
         def loss_of(p):
             return self.task.loss(nnx.merge(self.graphdef, p, rest), batch)
@@ -245,15 +257,15 @@ class Trainer:
         return (optax.apply_updates(params, updates), opt), loss
 
     def _epoch_one(self, params, rest, opt, data, key, epoch):
-        keys = jax.random.split(jax.random.fold_in(key, epoch), self.cfg.steps_per_epoch)
+        keys = streams.epoch_keys(key, epoch, self.cfg.steps_per_epoch)
         steps = epoch * self.cfg.steps_per_epoch + jnp.arange(self.cfg.steps_per_epoch)
         (params, opt), losses = jax.lax.scan(
             lambda c, ks: self._step(c, ks[0], rest, data, ks[1]), (params, opt), (keys, steps))
         return params, opt, losses
 
     def _eval_one(self, params, rest, data, key, epoch):
-        k = jax.random.fold_in(jax.random.fold_in(key, epoch), 0x5EED)
-        return self.task.evaluate(nnx.merge(self.graphdef, params, rest), k, data)
+        return self.task.evaluate(nnx.merge(self.graphdef, params, rest),
+                                  streams.eval_key(key, epoch), data)
 
     # -- driver
     # Arguments and results of the driver are seed-major and unpadded, whatever the devices:
@@ -290,11 +302,13 @@ class Trainer:
         out = self._eval(params, rest, data, keys, jnp.int32(epoch))
         return {k: split.host(v) for k, v in out.items()}
 
-    def fit(self, state, data, keys, seeds: list[int], *, history: History | None = None,
-            start_epoch: int = 0, progress: bool = True, desc: str = "train",
-            on_epoch_end: Callable | None = None):
+    def fit(self, state: TrainState, data, keys, seeds: list[int], *,
+            history: History | None = None, start_epoch: int = 0, progress: bool = True,
+            desc: str = "train", on_epoch_end: Callable | None = None
+            ) -> tuple[TrainState, History]:
         """Train epochs start_epoch..epochs-1. Raises TrainingDiverged (with the partial history)
-        on the first epoch whose loss is not finite for some seed."""
+        on the first epoch whose loss is not finite for some seed. Most callers want
+        `training.fit.fit_seeds`, which also builds the models and times compile and run."""
         from tqdm.auto import tqdm
 
         split = self._programs(parallel.split(len(seeds)))
@@ -321,8 +335,8 @@ class Trainer:
                     history.evals.setdefault(k, []).append(v)
             bar.set_postfix(loss=f"{float(losses_SK.mean()):.4f}")
             if on_epoch_end is not None:
-                on_epoch_end(epoch, split.gather((params, rest, opt)), history)
-        return split.gather((params, rest, opt)), history
+                on_epoch_end(epoch, TrainState(*split.gather((params, rest, opt))), history)
+        return TrainState(*split.gather((params, rest, opt))), history
 
 
 def _n_seeds(keys) -> int:

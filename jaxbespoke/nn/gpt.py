@@ -1,4 +1,4 @@
-"""The tiny GPT of the sparse-attention experiment (spec section 1.3).
+"""The tiny GPT of the sparse-attention experiment (docs/experiments.md, "Top-k sparse MLP attention").
 
 2 pre-LN blocks, 2 heads, width 128, learned positions initialised to zero, exact-erf GELU MLP,
 final LayerNorm, untied bias-free head, every layer initialised like its torch counterpart.

@@ -411,11 +411,6 @@ class HashedSharedEmbedding(nnx.Module):
         """(..., D) -> (..., V) logits against every id's embedding (a tied output layer)."""
         return jnp.einsum("...d,vd->...v", x_BTD, self.lookup_all())
 
-    def group_of(self, path: Sequence) -> str:
-        if len(path) > 1 and path[0] == "tiers" and path[1] in self.tier_keys:
-            return self.names[self.tier_keys.index(path[1])]
-        return "shared"
-
-    def active_groups(self, ids_BT: jax.Array) -> dict[str, jax.Array]:
-        tier_BT = self.tier_V[...][ids_BT]
-        return {name: jnp.any(tier_BT == t) for t, name in enumerate(self.names)}
+    # parameter groups as BespokeEmbedding's: one per tier under tiers/<t>_<name>
+    group_of = BespokeEmbedding.group_of
+    active_groups = BespokeEmbedding.active_groups

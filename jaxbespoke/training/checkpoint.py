@@ -258,7 +258,10 @@ class RunCheckpoint:
         step, got = found
         self._check_meta(got["meta"])
         self.train_s_prior = got["meta"].get("train_s")
-        return TrainState(*got["state"]), _history_from_json(got["meta"]["history"]), step
+        state = got["state"]
+        if isinstance(template, TrainState):   # orbax gives back a plain sequence
+            state = TrainState(*state)
+        return state, _history_from_json(got["meta"]["history"]), step
 
     def start_clock(self) -> None:
         """Training (not compiling) starts now: saves record the cumulative training seconds."""

@@ -15,8 +15,10 @@ each name is loaded on first use, so `import jaxbespoke` stays cheap and has no 
   (maps the values there to the head output); the selector gets no gradient through the layer,
   so both are trained by distillation (`selector_distillation_loss`,
   `approximator_distillation_loss`, `approximator_inputs`, or the layer's `distillation_losses`);
-* training: `Trainer` with `Task`, `TrainConfig`, `OptimConfig`, `History`, `init_states`,
-  `make_optimizer` (the engine behind every experiment), or train with plain optax;
+* training: `fit_seeds` (a model family over seeds, vmapped: returns a `FitResult` with the
+  trained `TrainState`, history and timing), built on `Trainer` with `Task`, `TrainConfig`,
+  `OptimConfig`, `History`, `init_states`, `make_optimizer` (the engine behind every
+  experiment), or train with plain optax;
 * persistence: `save` / `restore` (any NNX model or state, orbax), and `to_torch` / `to_flax`
   (PyTorch state dicts; needs the `jaxbespoke[torch]` extra);
 * errors and guards: `ConfigError` (bad input, named in one line), `TrainingDiverged`,
@@ -77,6 +79,9 @@ _WHERE: dict[str, str] = {
     "History": "jaxbespoke.training.train",
     "init_states": "jaxbespoke.training.train",
     "make_optimizer": "jaxbespoke.training.train",
+    "TrainState": "jaxbespoke.training.train",
+    "fit_seeds": "jaxbespoke.training.fit",
+    "FitResult": "jaxbespoke.training.fit",
     # persistence
     "save": "jaxbespoke.training.checkpoint",
     "restore": "jaxbespoke.training.checkpoint",
@@ -91,12 +96,12 @@ _WHERE: dict[str, str] = {
 # a literal list, so that linters and type checkers see the re-exports (test_api holds it
 # equal to _WHERE)
 __all__ = [
-    "Bands", "BespokeEmbedding", "BespokeSpec", "ConfigError", "HashedSharedEmbedding",
+    "Bands", "BespokeEmbedding", "BespokeSpec", "ConfigError", "FitResult", "HashedSharedEmbedding",
     "HeadApproximator", "History", "KeySelector", "OptimConfig", "PaddedEmbedding",
     "StandardEmbedding", "Task", "TierMap", "Tiers", "TopKSparseAttention", "TrainConfig",
-    "Trainer", "TrainingDiverged", "adaptive_input", "approximator_distillation_loss",
+    "TrainState", "Trainer", "TrainingDiverged", "adaptive_input", "approximator_distillation_loss",
     "approximator_inputs", "checked", "compact_rows", "cumulative_mass", "cutoff_bands",
-    "factorised", "frequency_order", "init_states", "make_optimizer", "mixed_dimension",
+    "factorised", "fit_seeds", "frequency_order", "init_states", "make_optimizer", "mixed_dimension",
     "param_count", "rank_fractions", "restore", "save", "selector_distillation_loss",
     "size_strategy", "tier_keys", "to_flax", "to_torch", "top_bottom", "__version__",
 ]
@@ -127,7 +132,8 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
                                       approximator_distillation_loss, approximator_inputs,
                                       selector_distillation_loss)
     from jaxbespoke.training.checkpoint import restore, save
+    from jaxbespoke.training.fit import FitResult, fit_seeds
     from jaxbespoke.training.train import (History, OptimConfig, Task, TrainConfig, Trainer,
-                                           init_states, make_optimizer)
+                                           TrainState, init_states, make_optimizer)
     from jaxbespoke.utils.errors import ConfigError, TrainingDiverged
     from jaxbespoke.utils.guards import checked

@@ -173,6 +173,15 @@ def stream_keys(train_keys, kind: str, streams: str):
     return rng_streams.fold(train_keys, rng_streams.unpaired_stream(KINDS.index(kind)))
 
 
+def kind_keys(keys, train_keys, kind: str, streams: str):
+    """(init keys, batch-stream keys) of one model kind: its own initialisation stream, and the
+    stream `stream_keys` gives it."""
+    if kind not in KINDS:
+        raise ConfigError(f"unknown model kind {kind!r}; expected one of {KINDS}")
+    init_keys = rng_streams.fold(keys, rng_streams.init_stream(KINDS.index(kind)))
+    return init_keys, stream_keys(train_keys, kind, streams)
+
+
 def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
                kinds=KINDS, streams: str = "paired") -> dict:
     """Train each model kind on every seed; returns per-seed arrays and timings.
@@ -196,14 +205,10 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
     out = {"tiers": tier_list, "models": {}, "timing": {},
            "seed_split": parallel.split(len(seeds)).describe(seeds)}
     for kind in kinds:
-        if kind not in KINDS:
-            raise ConfigError(f"unknown model kind {kind!r}")
-        i = KINDS.index(kind)
-        init_keys = rng_streams.fold(keys, rng_streams.init_stream(i))
-        kind_keys = stream_keys(train_keys, kind, streams)
+        init_keys, k_keys = kind_keys(keys, train_keys, kind, streams)
         try:
             res = fit_seeds(lambda k, tv, rv: make_model(cfg, kind, k, tv, rv),
-                            (init_keys, tier_SV, rows_SV), task, tcfg, data, kind_keys, seeds,
+                            (init_keys, tier_SV, rows_SV), task, tcfg, data, k_keys, seeds,
                             progress=progress,
                             desc=kind if streams == "paired" else f"{kind} ({streams})")
         except TrainingDiverged as e:

@@ -80,7 +80,7 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
     epochs and a rerun resumes where it stopped (identical numbers: keys derive from the epoch).
     streams='unpaired' gives the bespoke model its own batch stream (the original's design, see
     protocol.stream_keys); its results are keyed 'bespoke/<variant>/unpaired'."""
-    from jaxbespoke.protocols.protocol import KINDS, stream_keys
+    from jaxbespoke.protocols.protocol import kind_keys as protocol_kind_keys
     from jaxbespoke.training import checkpoint
 
     if not seeds:
@@ -109,11 +109,7 @@ def run_config(run: RunConfig, seeds, *, variants=("faithful",), kinds=("standar
         if variant == "causal" and run.body != "encoder":
             raise ConfigError(f"{run.name} has no attention: no causal variant")
         for kind in kinds:
-            if kind not in KINDS:
-                raise ConfigError(f"unknown model kind {kind!r}; expected one of {KINDS}")
-            i = KINDS.index(kind)
-            init_keys = rng_streams.fold(keys, rng_streams.init_stream(i))
-            kind_keys = stream_keys(train_keys, kind, streams)
+            init_keys, kind_keys = protocol_kind_keys(keys, train_keys, kind, streams)
             tag = f"{kind}/{variant}" + ("/unpaired" if kind_keys is not train_keys else "")
             ck = None
             if ckpt_dir is not None:

@@ -36,11 +36,11 @@ from typing import Any
 
 import numpy as np
 
+from jaxbespoke.nn.strategies import STRATEGIES   # the registry: a new strategy runs here too
 from jaxbespoke.utils import device, report, stats
 from jaxbespoke.utils.errors import ConfigError, TrainingDiverged
 
 NAME = "embedding_strategies"
-STRATEGIES = ("standard", "factorised", "bespoke_replica", "bespoke_compact", "adaptive", "mixed")
 ALPHA = 0.05
 
 
@@ -444,6 +444,10 @@ def summary_rows(cfg: Config, parts: dict, names) -> list[dict]:
                 "test_loss": stats.summarize(loss, "level"),
                 "test_ppl": stats.summarize(np.exp(loss), "level"),
                 "best_epoch": a["best_epoch"], "diverged": a["diverged"],
+                # how flat the validation curve is at the end: last epoch's gain, per model
+                "last_epoch_gain": float(np.nanmean(np.diff(np.asarray(a["val_curve"]),
+                                                            axis=1)[:, -1] * -1))
+                if cfg.epochs > 1 else float("nan"),
                 "tier": {n: stats.summarize(a["test_input_tier_loss"][n], "level")
                          for n in names},
                 "tokens_per_s": p["cost"]["tokens_per_s"] / p["cost"]["members"],
@@ -474,9 +478,11 @@ def markdown(cfg: Config, res: dict) -> str:
     L = [f"# Embedding strategies, tuned and tested ({info['name']})", "",
          f"Command: `{res['command']}`  ",
          f"Device: {res['device_banner']}; reported seeds {res['seeds']}, tuning seeds "
-         f"{res['tune_seeds']}; wall time {res['runtime_s'] / 60:.1f} min"
-         + (f" (this process; earlier parts were resumed from {res['out']}/parts)"
-            if res.get("resumed") else "") + ".", "",
+         f"{res['tune_seeds']}; training time {res['train_s'] / 60:.1f} min (compile and run of "
+         f"both phases, summed over the configurations; this process: "
+         f"{res['runtime_s'] / 60:.1f} min" + (", earlier configurations resumed from "
+                                                "`parts/`" if res.get("resumed") else "")
+         + ").", "",
          "## Corpus", "",
          f"{info['tokens']:,} word tokens, vocabulary {info['vocabulary']} (`<unk>` "
          f"{info['unk_rate']:.1%}), fitted Zipf exponent {info['zipf_exponent']:.3f}; contiguous "
@@ -511,7 +517,7 @@ def markdown(cfg: Config, res: dict) -> str:
          "Tokens/s: training throughput per model (all models of the phase ran vmapped together; "
          "evaluation excluded); memory: XLA's buffer plan of the training program per model.", ""]
     head = ["strategy", "budget", "emb init", "dims", "emb params", "lr", "test loss",
-            "test ppl", "best epoch (median)", "tokens/s", "MB"]
+            "test ppl", "best epoch (median)", "last-epoch val gain", "tokens/s", "MB"]
     body = []
     for r in rows:
         mark = "**" if r["chosen"] else ""
@@ -521,9 +527,13 @@ def markdown(cfg: Config, res: dict) -> str:
                      _ci(r["test_loss"]), _ci(r["test_ppl"], 1),
                      f"{np.median(r['best_epoch']) + 1:g} of {cfg.epochs}"
                      + (f", {r['diverged']} diverged" if r["diverged"] else ""),
-                     f"{r['tokens_per_s']:,.0f}", f"{r['memory_mb']:.1f}"])
+                     f"{r['last_epoch_gain']:.4f}", f"{r['tokens_per_s']:,.0f}",
+                     f"{r['memory_mb']:.1f}"])
     L += [report.md_table(head, body), "",
-          "'(edge)': the tuned rate is at the end of the grid, so a better one may lie beyond it.",
+          "'(edge)': the tuned rate is at the end of the grid, so a better one may lie beyond it. "
+          "Last-epoch val gain: mean decrease of the validation loss over the final epoch (nats; "
+          "the cosine schedule's last epoch runs at "
+          f"{(1 + np.cos(np.pi * (cfg.epochs - 1) / cfg.epochs)) / 2:.1%} of the peak rate).",
           "", "Test loss by tier of the input token (the token whose embedding differs), chosen "
           "init:", "",
           report.md_table(["strategy", "budget"] + [f"after {n}" for n in names],
@@ -657,6 +667,8 @@ def finish(cfg: Config, parts: dict, names, info: dict, out: Path, **meta) -> di
            "tune_seeds": meta["tune_seeds"], "command": meta["command"],
            "runtime_s": meta["runtime_s"], "resumed": meta["resumed"], "out": str(out),
            "rows": rows, "families": run_families(cfg, parts, names),
+           "train_s": sum(p[c]["compile_s"] + p[c]["run_s"] for p in parts.values()
+                          for c in ("cost", "cost_tuning")),
            "tier_gap": max(a["tier_gap"] for p in parts.values() for a in p["arms"].values()),
            "parts": parts}
     report.write_json(out / f"{meta['name']}.json", res)

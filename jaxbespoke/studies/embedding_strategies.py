@@ -539,7 +539,20 @@ def markdown(cfg: Config, res: dict) -> str:
           report.md_table(["strategy", "budget"] + [f"after {n}" for n in names],
                           [[r["strategy"], f"{r['budget_frac']:g}"] +
                            [_ci(r["tier"][n]) for n in names] for r in rows if r["chosen"]]), ""]
-    L += ["## Pre-declared comparisons", ""]
+    L += ["## Summary of the comparisons", "",
+          "Each line lists the comparisons of one family by their Holm-corrected finding "
+          "(b - a of test loss: 'lower' = b better).", ""]
+    for fname, comps in res["families"].items():
+        if not comps:
+            continue
+        by: dict[str, list[str]] = {}
+        for c in comps:
+            by.setdefault(c["finding"], []).append(
+                f"{side_label(c['b'])}" + ("" if c["metric"] == "test_loss"
+                                           else f" ({c['metric'].split('/')[-1]})"))
+        L.append(f"- **{FAMILY_TITLES[fname]}**: " + "; ".join(
+            f"{k}: {', '.join(v)}" for k, v in sorted(by.items())))
+    L += ["", "## Pre-declared comparisons", ""]
     for fname, comps in res["families"].items():
         if not comps:
             continue

@@ -232,6 +232,30 @@ class BespokeEmbedding(nnx.Module):
             name_or_index = self.names.index(name_or_index)
         return self.tiers[self.tier_keys[name_or_index]]
 
+    def compact_copy(self, rows_V: Any) -> BespokeEmbedding:
+        """The same function in the compact layout: tier t's table holds only the rows of its
+        own ids (row rows_V[id] = this table's row `id`), projections shared with this module.
+
+        A replica table's rows of other tiers are never read, so their gradient is exactly zero
+        and an optimiser that leaves zero-gradient parameters alone (Adam, no weight decay)
+        never changes them: training this copy gives the same numbers as training the replica
+        with a fraction of the optimiser's work. Needs per-tier capacities (`rows`); rows_V: (V,)
+        each id's rank among the sorted ids of its tier (tiers.compact_rows)."""
+        if self.capacity is None:
+            raise ConfigError("a compact copy needs per-tier capacities (`rows`)")
+        if self.layout == "compact":
+            return self
+        twin = BespokeEmbedding(
+            self.vocab_size, self.dim, self.tier_V[...], self.spec, names=self.names, layout="compact",
+            rows=self.capacity, rows_V=rows_V, rngs=nnx.Rngs(0), dtype=self.dtype,
+            param_dtype=self._paths()[0].table.embedding.dtype)
+        for t, (mine, path) in enumerate(zip(twin._paths(), self._paths())):
+            # a tier below its capacity fills the spare rows with row 0: never read either
+            ids = jnp.nonzero(self.tier_V[...] == t, size=self.capacity[t], fill_value=0)[0]
+            mine.table.embedding[...] = path.table.embedding[...][ids]
+            mine.proj = path.proj
+        return twin
+
     def _paths(self) -> list[TierPath]:
         return [self.tiers[k] for k in self.tier_keys]
 

@@ -50,12 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     from jaxbespoke.training.train import OptimConfig, TrainConfig
 
     cfg = replace(E.Config(), epochs=1, steps_per_epoch=args.steps)
-    corpus, (train, val, _), bands, info = E.prepare(cfg)
+    corpus, (train, val, test), bands, info = E.prepare(cfg)
     V, D, S = corpus.vocab_size, cfg.width, args.seeds
-    vx, vy, vm = E.eval_windows(val, cfg.window, cfg.eval_chunk, cfg.window * cfg.eval_chunk)
-    data = {k: jnp.asarray(np.broadcast_to(a, (S,) + a.shape)) for k, a in
-            (("train", train), ("val_x", vx), ("val_y", vy), ("val_m", vm),
-             ("tier_V", bands.tier_V))}
+    arrays = {"train": train, "tier_V": bands.tier_V}
+    for split, arr in (("val", val), ("test", test)):   # one chunk each: the task evaluates both
+        x, y, m = E.eval_windows(arr, cfg.window, cfg.eval_chunk, cfg.window * cfg.eval_chunk)
+        arrays.update({f"{split}_x": x, f"{split}_y": y, f"{split}_m": m})
+    data = {k: jnp.asarray(np.broadcast_to(a, (S,) + a.shape)) for k, a in arrays.items()}
     gcfg = GPTConfig(vocab_size=V, block_size=cfg.window, n_layer=cfg.layers, n_head=cfg.heads,
                      n_embd=D)
     budget = int(round(args.budget * V * D))
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
 
         keys = streams.seed_keys(range(S), impl="rbg")
         tcfg = TrainConfig(epochs=1, steps_per_epoch=args.steps,
-                           optim=OptimConfig("adamw", lr=cfg.lr, weight_decay=0.01, clip_norm=1.0))
+                           optim=OptimConfig("adamw", lr=cfg.lrs[1], weight_decay=0.01,
+                                             clip_norm=1.0))
         # build, compile and run the warm-up round (not kept) on the one training path
         res = fit_seeds(make_model, keys, E.build_task(cfg, len(bands.names)), tcfg, data, keys,
                         range(S), progress=False)

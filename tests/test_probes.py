@@ -247,38 +247,6 @@ def test_quick_honours_explicit_flags(capsys, tmp_path):
     assert [r["T"] for r in d["wall"]] == [64]
 
 
-def _strategies_result(path, **over):
-    d = {"seeds": [0], "rows": [], "config": {"source": "pydoc", "vocab_cap": 512, "init": "torch",
-                                              "window": 32},
-         "corpus": {"name": "pydoc_data/topics", "tokens": 1000, "vocabulary": 512}}
-    for k, v in over.items():
-        d[k] = {**d[k], **v} if isinstance(v, dict) else v
-    path.write_text(json.dumps(d))
-    return str(path)
-
-
-@pytest.mark.parametrize("case, needle", [
-    ("missing", "cannot read"), ("garbage", "not valid JSON"), ("other", "not an"),
-    ("corpus", "differ in corpus vocabulary"), ("config", "differ in config window"),
-])
-def test_combine_refuses_bad_or_incompatible_files(case, needle, capsys, tmp_path):
-    a = _strategies_result(tmp_path / "a.json")
-    b = {"missing": str(tmp_path / "nope.json"),
-         "garbage": str((tmp_path / "g.json").write_text("{oops") and tmp_path / "g.json"),
-         "other": str((tmp_path / "o.json").write_text("[1, 2]") and tmp_path / "o.json"),
-         "corpus": _strategies_result(tmp_path / "b.json", corpus={"vocabulary": 1024}),
-         "config": _strategies_result(tmp_path / "c.json", config={"window": 64})}[case]
-    code, _, err = run("embedding_strategies", ["--combine", a, b], capsys)
-    assert_clean_error(code, err, 2, needle)
-
-
-def test_combine_accepts_runs_differing_only_in_init(capsys, tmp_path):
-    a = _strategies_result(tmp_path / "a.json")
-    b = _strategies_result(tmp_path / "b.json", config={"init": "normal02"})
-    code, out, err = run("embedding_strategies", ["--combine", a, b], capsys)
-    assert code == 0, err
-
-
 @pytest.mark.parametrize("case, needle", [("missing", "cannot read"),
                                           ("garbage", "not valid JSON"),
                                           ("other", "not a parity.json")])

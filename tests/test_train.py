@@ -247,3 +247,75 @@ def test_replica_bespoke_trains_as_its_compact_copy_with_the_same_numbers():
             np.testing.assert_array_equal(rt[other], np.asarray(m0._paths()[t].table.embedding[...])[other])
             assert not np.array_equal(rt[ids], np.asarray(m0._paths()[t].table.embedding[...])[ids])
         np.testing.assert_array_equal(c.tiers["0_high"].proj.kernel[...], r.tiers["0_high"].proj.kernel[...])
+
+
+def _standard_fit(cfg, seeds, tcfg, task=None, **kw):
+    from jaxbespoke.training.fit import fit_seeds
+
+    data, _ = protocol.build_data(cfg, seeds)
+    keys = protocol.seed_keys(seeds)
+    return fit_seeds(lambda k: protocol.make_model(cfg, "standard", k), keys,
+                     task or protocol.pooled_task(cfg), tcfg, data, keys, seeds,
+                     progress=False, **kw)
+
+
+def test_lr_scale_is_a_per_seed_learning_rate():
+    """One program, two seeds with learning-rate multipliers 1 and 3 (AdamW: the decay scales
+    too), equals each seed trained alone with learning rate lr and 3 lr."""
+    cfg = dataclasses.replace(SMALL, epochs=2, steps_per_epoch=5)
+
+    def tcfg(lr):
+        return train.TrainConfig(2, 5, train.OptimConfig("adamw", lr=lr, weight_decay=0.1,
+                                                         clip_norm=1.0, schedule="cosine_epoch"))
+
+    both = _standard_fit(cfg, [4, 4], tcfg(1e-3), lr_scale=[1.0, 3.0])
+    for i, lr in enumerate((1e-3, 3e-3)):
+        alone = _standard_fit(cfg, [4], tcfg(lr))
+        for a, b in zip(jax.tree.leaves(both.state.params), jax.tree.leaves(alone.state.params)):
+            np.testing.assert_allclose(a[i], b[0], rtol=1e-5, atol=1e-6)
+    p0, p1 = (jax.tree.leaves(both.state.params)[0][i] for i in (0, 1))
+    assert not np.allclose(p0, p1)          # the multipliers really differ in effect
+
+
+@pytest.mark.parametrize("scale, needle", [([1.0], "2 finite positive"),
+                                           ([1.0, 0.0], "finite positive"),
+                                           ([1.0, float("nan")], "finite positive")])
+def test_bad_lr_scale_is_refused(scale, needle):
+    cfg = dataclasses.replace(SMALL, epochs=1, steps_per_epoch=2)
+    with pytest.raises(ConfigError, match=needle):
+        _standard_fit(cfg, [1, 2], train.TrainConfig(1, 2), lr_scale=scale)
+
+
+def test_a_sweep_keeps_training_past_a_diverging_seed():
+    """halt_on_divergence=False: a seed whose loss is NaN keeps NaN in its history, the other
+    seed trains on exactly as it would alone."""
+    cfg = dataclasses.replace(SMALL, epochs=2, steps_per_epoch=3)
+    task = protocol.pooled_task(cfg)
+    # poison only seed 8's data: its corpus is shifted so every sampled loss becomes NaN
+    poisoned = dataclasses.replace(task, loss=lambda m, b: task.loss(m, b) * jnp.where(
+        b[1][0] >= 1000, jnp.nan, 1.0))
+    tcfg = train.TrainConfig(2, 3, eval_epochs=(1,), halt_on_divergence=False)
+    from jaxbespoke.training.fit import fit_seeds
+
+    seeds = [7, 8]
+    data, _ = protocol.build_data(cfg, seeds)
+    data = {**data, "train": data["train"].at[1].add(1000)}
+    keys = protocol.seed_keys(seeds)
+    res = fit_seeds(lambda k: protocol.make_model(cfg, "standard", k), keys, poisoned, tcfg,
+                    data, keys, seeds, progress=False)
+    loss = res.history.arrays()["train_loss"]
+    assert np.isnan(loss[1]).all() and np.isfinite(loss[0]).all()
+    alone = _standard_fit(cfg, [7], dataclasses.replace(tcfg, halt_on_divergence=True))
+    np.testing.assert_allclose(loss[0], alone.history.arrays()["train_loss"][0], rtol=1e-6)
+    with pytest.raises(TrainingDiverged):     # the default still stops
+        fit_seeds(lambda k: protocol.make_model(cfg, "standard", k), keys, poisoned,
+                  dataclasses.replace(tcfg, halt_on_divergence=True), data, keys, seeds,
+                  progress=False)
+
+
+def test_trainer_reports_its_compiled_memory_plan():
+    cfg = dataclasses.replace(SMALL, epochs=1, steps_per_epoch=2)
+    m1 = _standard_fit(cfg, [1], train.TrainConfig(1, 2)).trainer.memory()
+    m4 = _standard_fit(cfg, [1, 2, 3, 4], train.TrainConfig(1, 2)).trainer.memory()
+    assert m1["total"] > 0 and m1["arguments"] > 0
+    assert m4["arguments"] > 3 * m1["arguments"]    # four seeds' parameters and Adam state

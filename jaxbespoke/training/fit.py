@@ -71,8 +71,11 @@ class FitResult:
 def fit_seeds(make_model: Callable[..., nnx.Module], init_args, task: Task, cfg: TrainConfig,
               data, train_keys, seeds: Sequence[int], *,
               checkpoint: RunCheckpoint | None = None, progress: bool = True,
-              desc: str = "train") -> FitResult:
+              desc: str = "train", lr_scale=None) -> FitResult:
     """Build, compile and train one model per seed; see the module docstring.
+
+    lr_scale (S,), optional: seed s trains with learning rate cfg.optim.lr x lr_scale[s] (a
+    learning-rate sweep run as one vmapped program: repeat the seeds once per value).
 
     Parameter groups: a model with a `group_of(path)` method and a task with `active_groups` get
     torch's None-grad emulation when cfg.skip_absent_groups is set (train.Trainer). Raises
@@ -82,8 +85,9 @@ def fit_seeds(make_model: Callable[..., nnx.Module], init_args, task: Task, cfg:
     args = init_args if isinstance(init_args, tuple) else (init_args,)
     graphdef, states = init_states(make_model, *args)
     model0 = nnx.merge(graphdef, jax.tree.map(lambda x: x[0], states))
-    trainer = Trainer(graphdef, task, cfg, group_of=getattr(model0, "group_of", None))
-    state = trainer.init(states)
+    trainer = Trainer(graphdef, task, cfg, group_of=getattr(model0, "group_of", None),
+                      lr_scale=lr_scale is not None)
+    state = trainer.init(states, lr_scale)
     start, history = 0, None
     if checkpoint is not None:   # before compiling: a foreign checkpoint fails fast
         restored = checkpoint.restore(state)

@@ -103,9 +103,31 @@ def _skip_inactive_groups(inner: optax.GradientTransformation, labels_fn, groups
     return optax.GradientTransformationExtraArgs(mt.init, update)
 
 
+class LrScaleState(NamedTuple):
+    """A learning-rate multiplier carried in the optimiser state: shape () for one model, (S,)
+    over seeds, so that one vmapped program trains each seed with its own learning rate."""
+
+    scale: jax.Array
+
+
+def scale_by_lr_scale() -> optax.GradientTransformation:
+    """Multiply the updates by the state's LrScaleState.scale (1 at init). After the learning
+    rate: lr * scale * (Adam direction + decoupled decay), i.e. exactly a learning rate of
+    lr * scale, decay included, as torch's AdamW with that learning rate."""
+
+    def init(params):
+        return LrScaleState(jnp.ones((), jnp.float32))
+
+    def update(updates, state, params=None):
+        return jax.tree.map(lambda u: u * state.scale, updates), state
+
+    return optax.GradientTransformation(init, update)
+
+
 def make_optimizer(cfg: OptimConfig, steps_per_epoch: int, epochs: int,
-                   labels_fn: Callable | None = None, groups=()):
-    """clip (global) -> Adam moments [+ decoupled decay] per group -> learning rate (global step)."""
+                   labels_fn: Callable | None = None, groups=(), lr_scale: bool = False):
+    """clip (global) -> Adam moments [+ decoupled decay] per group -> learning rate (global step)
+    [-> per-seed learning-rate multiplier, with lr_scale]."""
     per_group = [optax.scale_by_adam(cfg.b1, cfg.b2, cfg.eps)]
     if cfg.name == "adamw" and cfg.weight_decay:
         per_group.append(optax.add_decayed_weights(cfg.weight_decay))
@@ -115,6 +137,8 @@ def make_optimizer(cfg: OptimConfig, steps_per_epoch: int, epochs: int,
     chain = [inner, optax.scale_by_learning_rate(lr_schedule(cfg, steps_per_epoch, epochs))]
     if cfg.clip_norm is not None:
         chain.insert(0, clip_by_global_norm_torch(cfg.clip_norm))
+    if lr_scale:
+        chain.append(scale_by_lr_scale())
     return optax.chain(*chain)
 
 
@@ -144,13 +168,18 @@ class Task:
 @dataclass(frozen=True)
 class TrainConfig:
     """How long to train (epochs x steps_per_epoch), with what optimiser, which epochs to
-    evaluate after, and whether to skip Adam updates of parameter groups absent from a batch."""
+    evaluate after, and whether to skip Adam updates of parameter groups absent from a batch.
+
+    halt_on_divergence: False keeps training when some seeds' losses become NaN/inf (their
+    history keeps the NaN; the other seeds are unaffected, each seed being its own model), for
+    sweeps where a diverging setting is a result, not an error."""
 
     epochs: int
     steps_per_epoch: int
     optim: OptimConfig = field(default_factory=OptimConfig)
     eval_epochs: tuple[int, ...] = ()
     skip_absent_groups: bool = False
+    halt_on_divergence: bool = True
 
     def __post_init__(self):
         check_positive("epochs", self.epochs)
@@ -201,8 +230,10 @@ class TrainState(NamedTuple):
 class Trainer:
     """Compiles one epoch and one evaluation for a model graph, vmapped over seeds."""
 
-    def __init__(self, graphdef, task: Task, cfg: TrainConfig, group_of: Callable | None = None):
+    def __init__(self, graphdef, task: Task, cfg: TrainConfig, group_of: Callable | None = None,
+                 lr_scale: bool = False):
         self.graphdef, self.task, self.cfg = graphdef, task, cfg
+        self._lr_scale = lr_scale   # a per-seed learning-rate multiplier in the optimiser state
         labels_fn = None
         if cfg.skip_absent_groups and group_of is not None and task.active_groups is not None:
             def labels_fn(tree):
@@ -231,14 +262,25 @@ class Trainer:
             if self._labels_fn is not None:
                 groups = tuple(sorted(set(jax.tree.leaves(self._labels_fn(params)))))
             self._tx = make_optimizer(self.cfg.optim, self.cfg.steps_per_epoch, self.cfg.epochs,
-                                      self._labels_fn, groups)
+                                      self._labels_fn, groups, lr_scale=self._lr_scale)
         return self._tx
 
-    def init(self, states) -> TrainState:
-        """From vmapped model states (nnx.State with leading S) to the engine's TrainState."""
+    def init(self, states, lr_scale=None) -> TrainState:
+        """From vmapped model states (nnx.State with leading S) to the engine's TrainState.
+        lr_scale (S,): each seed's learning rate is cfg.optim.lr x lr_scale[s] (the Trainer
+        must have been made with lr_scale=True)."""
         params, rest = nnx.split_state(states, nnx.Param, ...)
         one = jax.tree.map(lambda x: x[0], params)
         opt = jax.jit(jax.vmap(self.tx(one).init))(params)
+        if lr_scale is not None:
+            if not self._lr_scale:
+                raise ConfigError("lr_scale given to a Trainer made without lr_scale=True")
+            n = jax.tree.leaves(params)[0].shape[0]
+            scale_S = np.asarray(lr_scale, np.float32)
+            if scale_S.shape != (n,) or not (np.isfinite(scale_S) & (scale_S > 0)).all():
+                raise ConfigError(f"lr_scale must be {n} finite positive values (one per seed), "
+                                  f"got {np.asarray(lr_scale).tolist()!r}")
+            opt = (*opt[:-1], LrScaleState(jnp.asarray(scale_S)))
         return TrainState(params, rest, opt)
 
     # -- per-seed pure functions
@@ -294,6 +336,18 @@ class Trainer:
             out[name] = float((analysis or {}).get("flops", float("nan")))
         return out
 
+    def memory(self) -> dict:
+        """XLA's buffer plan of the compiled training epoch (after `compile`), in bytes, all
+        seeds together: 'arguments', 'outputs', 'temp' (working buffers) and their sum 'total'
+        (an upper bound of the epoch's device memory; aliased inputs are counted once)."""
+        ma = self._epoch.memory_analysis() if hasattr(self._epoch, "memory_analysis") else None
+        if ma is None:
+            return {}
+        out = {"arguments": int(ma.argument_size_in_bytes), "outputs": int(ma.output_size_in_bytes),
+               "temp": int(ma.temp_size_in_bytes)}
+        out["total"] = out["arguments"] + out["outputs"] + out["temp"] - int(ma.alias_size_in_bytes)
+        return out
+
     def evaluate(self, params, rest, data, keys, epoch: int) -> dict:
         split = self._programs(parallel.split(_n_seeds(keys)))
         return self._evaluate(split, *split.put((params, rest, data, keys)), epoch)
@@ -321,19 +375,22 @@ class Trainer:
         for epoch in bar:
             params, opt, losses_SK = self._epoch(params, rest, opt, data, keys, jnp.int32(epoch))
             losses_SK = split.host(losses_SK)
-            _check_finite(f"{desc}: training loss", losses_SK, epoch, seeds, history)
-            _check_finite(f"{desc}: mean training loss", losses_SK.mean(axis=1), epoch, seeds,
-                          history, limit)
+            halt = self.cfg.halt_on_divergence
+            if halt:
+                _check_finite(f"{desc}: training loss", losses_SK, epoch, seeds, history)
+                _check_finite(f"{desc}: mean training loss", losses_SK.mean(axis=1), epoch, seeds,
+                              history, limit)
             history.train_loss.append(losses_SK.mean(axis=1))
             if epoch in self.cfg.eval_epochs:
                 metrics = self._evaluate(split, params, rest, data, keys, epoch)
                 for k, v in metrics.items():
-                    _check_finite(f"{desc}: evaluated {k}", v, epoch, seeds, history,
-                                  limit if k in self.task.limit_metrics else None)
+                    if halt:
+                        _check_finite(f"{desc}: evaluated {k}", v, epoch, seeds, history,
+                                      limit if k in self.task.limit_metrics else None)
                 history.eval_epochs.append(epoch)
                 for k, v in metrics.items():
                     history.evals.setdefault(k, []).append(v)
-            bar.set_postfix(loss=f"{float(losses_SK.mean()):.4f}")
+            bar.set_postfix(loss=f"{float(np.nanmean(losses_SK)):.4f}")
             if on_epoch_end is not None:
                 on_epoch_end(epoch, TrainState(*split.gather((params, rest, opt))), history)
         return TrainState(*split.gather((params, rest, opt))), history

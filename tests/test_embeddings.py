@@ -187,3 +187,23 @@ def test_pooled_model_projects_no_token():
     text = jax.jit(lambda x: model(x)).lower(ids).as_text()
     shapes = re.findall(r"dot_general[^\n]*\) -> tensor<([0-9x]+)xf32>", text)
     assert shapes and all(s.split("x")[0] == "2" and len(s.split("x")) == 2 for s in shapes), shapes
+
+
+def test_mean_of_rows_long_batches_pool_by_position_with_the_same_gradient():
+    """More windows than table rows: pooled one position at a time (no (B, T, D) intermediate),
+    equal to table[ids].mean(1) up to float rounding, with exactly its gradient; out-of-range
+    ids give NaN rows (fill mode) as before; short batches are the plain gather-mean."""
+    from jaxbespoke.nn.embeddings import _gather_mean, mean_of_rows
+
+    table = jax.random.normal(jax.random.key(0), (30, 8))
+    for B in (12, 300):    # below and above V = 30
+        ids = jax.random.randint(jax.random.key(B), (B, 5), 0, 30)
+        ref = _gather_mean(table, ids, True)
+        np.testing.assert_allclose(mean_of_rows(table, ids), ref, rtol=1e-6, atol=1e-6)
+        g = jax.random.normal(jax.random.key(1), ref.shape)
+        grad = jax.grad(lambda t: (mean_of_rows(t, ids) * g).sum())(table)
+        grad_ref = jax.grad(lambda t: (_gather_mean(t, ids, True) * g).sum())(table)
+        np.testing.assert_array_equal(grad, grad_ref)
+    bad = ids.at[3, 2].set(30)
+    out = np.asarray(jax.jit(mean_of_rows)(table, bad))
+    assert np.isnan(out[3]).all() and np.isfinite(np.delete(out, 3, axis=0)).all()

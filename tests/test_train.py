@@ -215,6 +215,40 @@ def test_fit_seeds_resumes_a_finished_run_without_compiling(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+def test_replica_bespoke_trains_as_its_compact_copy_with_the_same_numbers():
+    """run_pooled trains a replica-layout bespoke model as its compact copy (the optimiser skips
+    the rows no token of a tier reads): the same history bit for bit, and the copy's rows are
+    the replica's trained rows; the replica's other rows never move from their initial values."""
+    from flax import nnx
+
+    from jaxbespoke.training.fit import fit_seeds
+
+    cfg = dataclasses.replace(SMALL, epochs=2, steps_per_epoch=8, eval_every=1)
+    seeds = [3, 7]
+    make, init_args, task, tcfg, data, keys = _pooled_fit_args(cfg, seeds)
+    compact = lambda k, tv, rv: protocol.make_model(cfg, "bespoke", k, tv, rv,  # noqa: E731
+                                                    train_rows_only=True)
+    rep = fit_seeds(make, init_args, task, tcfg, data, keys, seeds, progress=False)
+    cop = fit_seeds(compact, init_args, task, tcfg, data, keys, seeds, progress=False)
+    for k, v in rep.history.arrays().items():
+        np.testing.assert_array_equal(cop.history.arrays()[k], v, err_msg=k)
+    _, init_states = train.init_states(make, *init_args)
+    tier_SV = np.asarray(init_args[1])
+    for s in range(len(seeds)):
+        r, c = rep.model(s).embed, cop.model(s).embed
+        m0 = nnx.merge(rep.graphdef, jax.tree.map(lambda x: x[s], init_states)).embed
+        assert c.layout == "compact" and r.layout == "replica"
+        for t in range(3):
+            ids = np.flatnonzero(tier_SV[s] == t)
+            rt = np.asarray(r._paths()[t].table.embedding[...])
+            ct = np.asarray(c._paths()[t].table.embedding[...])
+            np.testing.assert_array_equal(ct[:ids.size], rt[ids])
+            other = np.setdiff1d(np.arange(cfg.vocab_size), ids)
+            np.testing.assert_array_equal(rt[other], np.asarray(m0._paths()[t].table.embedding[...])[other])
+            assert not np.array_equal(rt[ids], np.asarray(m0._paths()[t].table.embedding[...])[ids])
+        np.testing.assert_array_equal(c.tiers["0_high"].proj.kernel[...], r.tiers["0_high"].proj.kernel[...])
+
+
 def _standard_fit(cfg, seeds, tcfg, task=None, **kw):
     from jaxbespoke.training.fit import fit_seeds
 

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from jaxbespoke.nn import init as init_lib
+from jaxbespoke.nn.embeddings import mean_of_rows
 from jaxbespoke.nn.losses import cross_entropy  # noqa: F401  (its historical home)
 from jaxbespoke.nn.norm import layer_norm
 from jaxbespoke.utils import guards
@@ -36,8 +37,7 @@ class PooledNextToken(nnx.Module):
                                   window_mean(x_BT), jnp.nan)
         else:
             # an id outside [0, V) pools a NaN row (fill-mode take), never another token's row
-            pooled_BD = jnp.take(self.embed.lookup_all(), guards.outside_negative(x_BT, V),
-                                 axis=0).mean(axis=1)
+            pooled_BD = mean_of_rows(self.embed.lookup_all(), guards.outside_negative(x_BT, V))
         return self.head(pooled_BD)
 
     def group_of(self, path) -> str:

@@ -129,7 +129,11 @@ def memory_estimate(cfg: PooledConfig, n_seeds: int) -> float:
     return n_seeds * per_seed * 2 + history
 
 
-def make_model(cfg: PooledConfig, kind: str, key, tier_V=None, rows_V=None) -> PooledNextToken:
+def make_model(cfg: PooledConfig, kind: str, key, tier_V=None, rows_V=None, *,
+               train_rows_only: bool = False) -> PooledNextToken:
+    """The pooled model of `kind`. train_rows_only: a replica-layout bespoke model is built as
+    its compact copy (BespokeEmbedding.compact_copy: the same initial weights and, trained with
+    Adam, the same numbers; the optimiser skips the rows no token of a tier reads)."""
     k_emb, k_head = jax.random.split(key)
     if kind == "standard":
         emb = StandardEmbedding(cfg.vocab_size, cfg.embed_dim, rngs=nnx.Rngs(k_emb), init=cfg.init)
@@ -138,6 +142,8 @@ def make_model(cfg: PooledConfig, kind: str, key, tier_V=None, rows_V=None) -> P
                                BespokeSpec.focused(cfg.embed_dim), layout=cfg.layout,
                                rows=cfg.tier_rows, rows_V=rows_V, rngs=nnx.Rngs(k_emb),
                                init=cfg.init)
+        if train_rows_only:
+            emb = emb.compact_copy(rows_V)
     else:
         raise ConfigError(f"unknown model kind {kind!r}")
     return PooledNextToken(emb, cfg.vocab_size, cfg.embed_dim, rngs=nnx.Rngs(k_head), init=cfg.init)
@@ -207,7 +213,8 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
     for kind in kinds:
         init_keys, k_keys = kind_keys(keys, train_keys, kind, streams)
         try:
-            res = fit_seeds(lambda k, tv, rv: make_model(cfg, kind, k, tv, rv),
+            res = fit_seeds(lambda k, tv, rv: make_model(cfg, kind, k, tv, rv,
+                                                         train_rows_only=True),
                             (init_keys, tier_SV, rows_SV), task, tcfg, data, k_keys, seeds,
                             progress=progress,
                             desc=kind if streams == "paired" else f"{kind} ({streams})")
@@ -215,7 +222,9 @@ def run_pooled(cfg: PooledConfig, seeds: list[int], *, progress: bool = True,
             e.completed = out  # the models that finished before this one, kept for the report
             raise
         hist, t = res.history, res.timing
-        out["models"][kind] = {"params": param_count(res.model(0)), "history": hist.arrays(),
+        # the count of the model as configured (a replica bespoke model trains as its compact copy)
+        shape = nnx.eval_shape(lambda: make_model(cfg, kind, init_keys[0], tier_SV[0], rows_SV[0]))
+        out["models"][kind] = {"params": param_count(shape), "history": hist.arrays(),
                                "eval_epochs": list(hist.eval_epochs)}
         out["timing"][kind] = {"compile_s": t.compile_s, "run_s": t.run_s, "total_s": t.total_s,
                                "flops": t.flops, "steps": t.steps,

@@ -92,14 +92,13 @@ def test_body_and_head_are_identical_across_strategies_and_embedding_inits():
 
 
 def test_tune_picks_the_lowest_mean_best_epoch_val_and_treats_divergence_as_worst():
-    cfg = E.Config()
     members = [(s, i, lr) for i in ("torch", "normal02") for lr in (1e-3, 3e-3) for s in (8, 9)]
     # (member, epoch) validation losses; best epoch counts, not the last one
     val = np.array([[5.0, 4.0], [5.0, 4.2],      # torch 1e-3: best 4.0, 4.2 -> 4.1
                     [4.5, 4.9], [3.0, np.nan],   # torch 3e-3: 4.5 and 3.0 -> 3.75 (NaN epoch skipped)
                     [4.0, 3.9], [4.0, 3.9],      # normal02 1e-3: 3.9
                     [np.nan, np.nan], [1.0, 1.0]])   # normal02 3e-3: one diverged -> inf
-    ch = E.tune(cfg, {"val_loss": val}, members)
+    ch = E.tune({"val_loss": val}, members)
     assert ch["per_init"]["torch"]["lr"] == 3e-3
     assert ch["per_init"]["torch"]["val_loss"] == pytest.approx(3.75)
     assert ch["per_init"]["normal02"]["lr"] == 1e-3

@@ -30,7 +30,7 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -225,9 +225,10 @@ def model_factory(cfg: Config, plan, bands):
 
 
 def train_members(cfg: Config, plan, bands, data_np: dict, members: list[tuple[int, str, float]],
-                  *, progress: bool, desc: str) -> dict:
+                  *, halt: bool, progress: bool, desc: str) -> dict:
     """Train one model per member (seed, embedding init, learning rate) in one vmapped program;
-    per-member histories of every evaluated quantity (M, epochs, ...), timing and memory."""
+    per-member histories of every evaluated quantity (M, epochs, ...), timing and memory.
+    halt: a diverging member raises TrainingDiverged (else its history keeps the NaN)."""
     import jax
     import jax.numpy as jnp
     from flax import nnx
@@ -248,7 +249,7 @@ def train_members(cfg: Config, plan, bands, data_np: dict, members: list[tuple[i
         raise AssertionError(f"{desc}: module has {param_count(shape.embed)} embedding "
                              f"parameters, formula {plan.params}")
     tcfg = TrainConfig(epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
-                       eval_epochs=tuple(range(cfg.epochs)), halt_on_divergence=False,
+                       eval_epochs=tuple(range(cfg.epochs)), halt_on_divergence=halt,
                        optim=OptimConfig("adamw", lr=1.0, weight_decay=0.01, clip_norm=1.0,
                                          schedule="cosine_epoch"))
     data = {k: jnp.asarray(np.broadcast_to(a, (M,) + a.shape)) for k, a in data_np.items()}
@@ -272,16 +273,15 @@ def train_members(cfg: Config, plan, bands, data_np: dict, members: list[tuple[i
     }
 
 
-def _best_epoch(val_ME: np.ndarray) -> np.ndarray:
-    """Each model's early-stopping epoch: its lowest finite validation loss (0 if none is)."""
-    v = np.where(np.isfinite(val_ME), val_ME, np.inf)
-    return v.argmin(axis=1)
+def _finite_or_inf(val_ME: np.ndarray) -> np.ndarray:
+    """Validation losses with NaN/inf (a diverged model) as +inf: never a model's best epoch."""
+    return np.where(np.isfinite(val_ME), val_ME, np.inf)
 
 
-def tune(cfg: Config, hist: dict, members) -> dict:
+def tune(hist: dict, members) -> dict:
     """Phase 1's choice: per init the learning rate of lowest mean best-epoch validation loss over
     the tuning seeds (a diverged model counts as +inf), then the init with the lower one."""
-    val = np.where(np.isfinite(hist["val_loss"]), hist["val_loss"], np.inf).min(axis=1)
+    val = _finite_or_inf(hist["val_loss"]).min(axis=1)
     grid: dict = {}
     for (_, init, lr), v in zip(members, val):
         grid.setdefault(init, {}).setdefault(lr, []).append(float(v))
@@ -298,7 +298,7 @@ def tune(cfg: Config, hist: dict, members) -> dict:
 def report_arm(hist: dict, idx: list[int], names) -> dict:
     """Per-seed results of one init arm at each model's best validation epoch."""
     val = hist["val_loss"][idx]
-    e = _best_epoch(val)
+    e = _finite_or_inf(val).argmin(axis=1)   # each model's early-stopping epoch
     r = np.arange(len(idx))
 
     def at(key):
@@ -328,10 +328,13 @@ def run_config(cfg: Config, strategy: str, frac: float, bands, data_np, seeds, t
     plan = strategies.size(strategy, int(round(frac * V * D)), V, D, bands)
     label = f"{strategy}@{frac:g}"
     grid = [(s, i, lr) for i in cfg.emb_inits for lr in cfg.lrs for s in tune_seeds]
-    p1 = train_members(cfg, plan, bands, data_np, grid, progress=progress, desc=f"{label} tune")
-    choice = tune(cfg, p1["hist"], grid)
+    # a diverging learning rate is a tuning result (never chosen); a reported model must not diverge
+    p1 = train_members(cfg, plan, bands, data_np, grid, halt=False, progress=progress,
+                       desc=f"{label} tune")
+    choice = tune(p1["hist"], grid)
     arms = [(s, i, choice["per_init"][i]["lr"]) for i in cfg.emb_inits for s in seeds]
-    p2 = train_members(cfg, plan, bands, data_np, arms, progress=progress, desc=f"{label} report")
+    p2 = train_members(cfg, plan, bands, data_np, arms, halt=True, progress=progress,
+                       desc=f"{label} report")
     n = len(seeds)
     out = {
         "strategy": strategy, "budget_frac": frac, "budget": plan.budget, "dims": list(plan.dims),
@@ -474,7 +477,7 @@ FAMILY_TITLES = {
 
 def markdown(cfg: Config, res: dict) -> str:
     info, names = res["corpus"], res["tiers"]
-    rows = [r for r in res["rows"]]
+    rows = res["rows"]
     L = [f"# Embedding strategies, tuned and tested ({info['name']})", "",
          f"Command: `{res['command']}`  ",
          f"Device: {res['device_banner']}; reported seeds {res['seeds']}, tuning seeds "
@@ -603,8 +606,6 @@ def run(cfg: Config, seeds: list[int], dev: dict, out: Path, *, cache_dir: Path 
         progress: bool, command: str, name: str = NAME) -> int:
     """Run (or resume) every (strategy, budget) of cfg and write name.json, .md and .png to out;
     exit status 0, or 1 if a configuration failed (the finished ones are kept in out/parts)."""
-    import jax  # noqa: F401  (the backend is set up by the caller)
-
     from jaxbespoke.utils.errors import check_memory
 
     if len(seeds) < 2:
@@ -651,7 +652,7 @@ def run(cfg: Config, seeds: list[int], dev: dict, out: Path, *, cache_dir: Path 
                 continue
         try:
             p = run_config(cfg, strat, frac, bands, data_np, seeds, tune_seeds, progress=progress)
-        except TrainingDiverged as e:   # only a report-phase failure can get here
+        except TrainingDiverged as e:   # a reported model diverged: keep the others
             print(f"error: {label}: {e}", file=sys.stderr)
             status = 1
             continue
@@ -689,6 +690,3 @@ def finish(cfg: Config, parts: dict, names, info: dict, out: Path, **meta) -> di
     report.write_atomic(out / f"{meta['name']}.md", markdown(cfg, res))
     return res
 
-
-def quick(cfg: Config) -> Config:
-    return replace(cfg, **QUICK)

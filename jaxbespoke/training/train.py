@@ -371,11 +371,10 @@ class Trainer:
         history = history or History(seeds=list(seeds))
         bar = tqdm(range(start_epoch, self.cfg.epochs), desc=desc,
                    disable=not progress or not parallel.is_writer(), leave=False, unit="epoch")
-        limit = self.task.loss_limit
+        limit, halt = self.task.loss_limit, self.cfg.halt_on_divergence
         for epoch in bar:
             params, opt, losses_SK = self._epoch(params, rest, opt, data, keys, jnp.int32(epoch))
             losses_SK = split.host(losses_SK)
-            halt = self.cfg.halt_on_divergence
             if halt:
                 _check_finite(f"{desc}: training loss", losses_SK, epoch, seeds, history)
                 _check_finite(f"{desc}: mean training loss", losses_SK.mean(axis=1), epoch, seeds,

@@ -193,6 +193,8 @@ def test_bad_text_is_one_line_and_exit_2(tmp_path, capsys, content, message):
     (["--budgets", "0.001"], "too small"),
     (["--seeds", "1"], "at least 2 reported seeds"),
     (["--emb-inits", "torch", "torch"], "distinct"),
+    (["--name", "../elsewhere"], "plain file name"),
+    (["--name", ""], "plain file name"),
 ])
 def test_bad_config_exit_2(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as e:

@@ -12,6 +12,8 @@ under OUT/parts and a rerun resumes them.
 
 from __future__ import annotations
 
+import argparse
+import re
 import shlex
 import sys
 from dataclasses import replace
@@ -22,11 +24,20 @@ from jaxbespoke.studies.embedding_strategies import NAME, QUICK, STRATEGIES, Con
 from jaxbespoke.utils import cli, device, outputs
 
 
+def file_stem(text: str) -> str:
+    """A plain file name for the reports, never a path out of --out."""
+    if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", text):
+        raise argparse.ArgumentTypeError(f"must be a plain file name (letters, digits, '_', '-', "
+                                         f"'.'; not starting with '.'), got {text!r}")
+    return text
+
+
 def parse(argv: list[str] | None = None):
     p = cli.parser(NAME, __doc__.splitlines()[0], default_seeds=8)
     p.add_argument("--text", default=None,
                    help="corpus: 'pydoc' (default), 'kjv' (needs jaxbespoke[text]) or a UTF-8 file")
-    p.add_argument("--name", default=NAME, help="base name of the report files")
+    p.add_argument("--name", type=file_stem, default=NAME,
+                   help="base name of the report files (letters, digits, '_', '-', '.')")
     p.add_argument("--vocab", type=cli.positive_int, default=None, help="vocabulary cap")
     p.add_argument("--steps", type=cli.positive_int, default=None, help="steps per epoch")
     p.add_argument("--epochs", type=cli.positive_int, default=None,

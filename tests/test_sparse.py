@@ -65,6 +65,29 @@ def test_faithful_training_input_is_the_query_own_value_repeated():
     assert not np.allclose(fixed, x)
 
 
+def test_repeated_is_the_approximator_on_k_copies_value_and_gradient():
+    """The faithful shortcut (first layer on the sum of its k kernel blocks) computes the same
+    function and the same gradient as the approximator on [V_t] * k, up to float rounding; with
+    jit and without, and on a (B, T, d) and a (T, d) input."""
+    app = HeadApproximator(8, 3, 16, rngs=nnx.Rngs(0))
+    for shape in ((2, 5, 8), (5, 8)):
+        v, y = rand(shape, 1), rand(shape, 2)
+        for wrap in (lambda f: f, jax.jit):
+            np.testing.assert_allclose(wrap(app.repeated)(v),
+                                       wrap(app)(faithful_train_inputs(v, 3)), rtol=2e-5,
+                                       atol=1e-6)
+            g_rep = wrap(nnx.grad(lambda a: sparse.approximator_distillation_loss(
+                a, v, y, repeated=True)))(app)
+            g_cop = wrap(nnx.grad(lambda a: sparse.approximator_distillation_loss(
+                a, faithful_train_inputs(v, 3), y)))(app)
+            jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
+                         g_rep, g_cop)
+    # it is not the approximator on a single copy
+    v = rand((5, 8), 1)
+    assert not np.allclose(app.repeated(v), app(faithful_train_inputs(v, 1).repeat(3, -2)
+                                                * jnp.array([1.0, 0.0, 0.0])[:, None]))
+
+
 def test_gather_never_builds_a_T_by_T_by_d_tensor():
     B, T, d, k = 2, 64, 32, 3
     jaxpr = jax.make_jaxpr(lambda v, i: gather_values(v, i))(

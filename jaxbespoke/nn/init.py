@@ -60,6 +60,18 @@ def linear_inits_of(scheme: Scheme, fan_in: int) -> tuple[Initializer, Initializ
     return normal02, nnx.initializers.zeros_init()
 
 
+class Linear(nnx.Linear):
+    """nnx.Linear that multiplies its input as one (rows, d_in) matrix: on (B, T, d_in) or
+    wider inputs, vmapped over seeds, XLA:CPU's batched dot is 1.2-1.8x slower than on the
+    flattened rows (measured on the GPT and the sparse approximator's training steps)."""
+
+    def __call__(self, inputs: jax.Array, out_sharding=None) -> jax.Array:
+        if inputs.ndim <= 2 or out_sharding is not None:
+            return super().__call__(inputs, out_sharding)
+        y = super().__call__(inputs.reshape(-1, inputs.shape[-1]))
+        return y.reshape(*inputs.shape[:-1], y.shape[-1])
+
+
 def linear(d_in: int, d_out: int, *, rngs: nnx.Rngs, bias: bool = True,
            scheme: Scheme = "torch", kernel_init: Initializer | None = None,
            bias_init: Initializer | None = None, dtype: Dtype = None,
@@ -67,7 +79,7 @@ def linear(d_in: int, d_out: int, *, rngs: nnx.Rngs, bias: bool = True,
     """A Dense layer initialised like torch's nn.Linear ('torch') or N(0, 0.02), zero bias
     ('normal02'); explicit initializer functions override the scheme's."""
     kinit, binit = linear_inits_of(scheme, d_in)
-    return nnx.Linear(d_in, d_out, use_bias=bias, kernel_init=kernel_init or kinit,
+    return Linear(d_in, d_out, use_bias=bias, kernel_init=kernel_init or kinit,
                       bias_init=bias_init or binit, dtype=dtype, param_dtype=param_dtype,
                       rngs=rngs)
 

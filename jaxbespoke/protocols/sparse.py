@@ -194,17 +194,21 @@ def selector_train_metrics(sel: KeySelector, q_NTd, top1_NT, mode: str) -> dict:
     return {"loss": top1_nll(logits, top1_NT), "acc": jnp.mean(jnp.argmax(logits, -1) == top1_NT)}
 
 
-def approximator_train_metrics(app: HeadApproximator, x_NTkd, y_NTd) -> dict:
+def approximator_train_metrics(app: HeadApproximator, x_NTkd, y_NTd, repeated: bool) -> dict:
     """Full-batch training-set MSE and ||pred - y||_F / ||y||_F after training (logged so in the
-    original)."""
-    err = app(x_NTkd) - y_NTd
+    original); repeated: x is v_NTd standing for [V_t] * k (faithful mode)."""
+    err = (app.repeated(x_NTkd) if repeated else app(x_NTkd)) - y_NTd
     return {"mse": jnp.mean(err ** 2),
             "rel_err": jnp.linalg.norm(err) / jnp.linalg.norm(y_NTd)}
 
 
-def approx_task() -> Task:
+def approx_task(mode: str) -> Task:
+    """Full-batch distillation; in 'faithful' the data's x is v itself, the input [V_t] * k
+    without its k copies (`HeadApproximator.repeated`: k times fewer first-layer FLOPs)."""
+    check_mode(mode)
+    rep = mode == "faithful"
     return Task(sample=lambda key, d, step: (d["x"], d["y"]),
-                loss=lambda app, b: approximator_distillation_loss(app, b[0], b[1]),
+                loss=lambda app, b: approximator_distillation_loss(app, b[0], b[1], repeated=rep),
                 evaluate=_empty_eval)
 
 
@@ -299,11 +303,12 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
             cfg.train_config(cfg.selector_iters), {"q": col["q"], "top1": col["top1"]},
             _seed_keys(seeds, Stage.SELECTOR_TRAIN), seeds, progress,
             f"{cfg.task}/{mode}: selector")
-        xs = jax.jit(jax.vmap(lambda v, p: approximator_inputs(v, p, K, mode)))(
-            col["v"], col["probs"])
+        rep = mode == "faithful"
+        xs = col["v"] if rep else jax.jit(jax.vmap(
+            lambda v, p: approximator_inputs(v, p, K, mode)))(col["v"], col["probs"])
         a_gd, a_state, curves[f"approximator_{mode}"], timing[f"approximator_{mode}"] = _fit(
             lambda k: HeadApproximator(d, K, cfg.approx_hidden, rngs=nnx.Rngs(k)),
-            _seed_keys(seeds, Stage.APPROX_INIT), approx_task(),
+            _seed_keys(seeds, Stage.APPROX_INIT), approx_task(mode),
             cfg.train_config(cfg.approx_iters), {"x": xs, "y": col["y"]},
             _seed_keys(seeds, Stage.APPROX_TRAIN), seeds, progress,
             f"{cfg.task}/{mode}: approximator")
@@ -311,7 +316,7 @@ def run_pipeline(cfg: SparseConfig, seeds: list[int], modes=MODES, *,
             lambda ss, q, t1: selector_train_metrics(nnx.merge(s_gd, ss), q, t1, mode)))(
                 s_state, col["q"], col["top1"]))
         app_train = _tolist(jax.jit(jax.vmap(
-            lambda as_, x, y: approximator_train_metrics(nnx.merge(a_gd, as_), x, y)))(
+            lambda as_, x, y: approximator_train_metrics(nnx.merge(a_gd, as_), x, y, rep)))(
                 a_state, xs, col["y"]))
         del xs
         pos = jax.vmap(lambda t1: positional_keys(t1.reshape(-1, T), K, mode))(col["top1"])

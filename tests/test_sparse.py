@@ -82,6 +82,9 @@ def test_repeated_is_the_approximator_on_k_copies_value_and_gradient():
                 a, faithful_train_inputs(v, 3), y)))(app)
             jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
                          g_rep, g_cop)
+    with pytest.raises(ConfigError, match="value width 4 does not match the approximator's head "
+                       "size 8"):
+        app.repeated(rand((5, 4)))
     # it is not the approximator on a single copy
     v = rand((5, 8), 1)
     assert not np.allclose(app.repeated(v), app(faithful_train_inputs(v, 1).repeat(3, -2)

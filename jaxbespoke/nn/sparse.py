@@ -91,6 +91,9 @@ class HeadApproximator(nnx.Module):
         without building the copies: v (..., T, d) -> (..., T, d). The first layer multiplies
         v by the sum of its k kernel blocks, k times fewer FLOPs; equal up to float rounding."""
         fc, d = self.fc, v_Td.shape[-1]
+        if self.top_k * d != fc.in_features:  # else the kernel would split into wrong blocks
+            raise ConfigError(f"value width {d} does not match the approximator's head size "
+                              f"{fc.in_features // self.top_k}")
         w_dH = fc.kernel[...].reshape(self.top_k, d, -1).sum(0)
         h_NH = v_Td.reshape(-1, d) @ w_dH  # as rows: XLA:CPU is slower on (..., T, d) dots
         if fc.bias is not None:

@@ -4,7 +4,10 @@
 # `make lint`: ruff and mypy only (configured in pyproject.toml).
 # `make test-fast`: the tests without the end-to-end ones (marker `slow`), no lint: the inner loop.
 # Extra arguments go through ARGS, e.g. `make run ARGS="--seeds 32"`.
+# Tests run in TEST_WORKERS processes (pytest-xdist; most of a test is single-threaded tracing
+# and compiling, so two workers on two cores halve the suite); a test module stays on one worker.
 PY ?= python3
+TEST_WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -30,10 +33,10 @@ lint: $(VENV)/.test-deps
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(ARGS)
 
 test-fast: $(VENV)/.test-deps
-	$(BIN)/python -m pytest -m "not slow" $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -m "not slow" $(ARGS)
 
 bench: $(VENV)/.run-deps
 	$(BIN)/python bench/bench_convergence.py $(ARGS)

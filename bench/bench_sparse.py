@@ -7,6 +7,10 @@ the matmul throughput measured in the same run); torch does the same arithmetic.
 
     .venv/bin/python -m bench.bench_sparse            # both sides
     .venv/bin/python -m bench.bench_sparse --no-torch # ours only
+    .venv/bin/python -m bench.bench_sparse --original path/to/run_mps_topk_mlp.py
+
+--original times the original repository's script itself (not shipped here: fetch it from the
+original repository) as a subprocess with torch's default threads, in the same run.
 
 (as a module from the repository root: the PyTorch reference is imported from parity/)
 """
@@ -24,15 +28,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
+def cpu_s(who=resource.RUSAGE_SELF) -> float:
+    r = resource.getrusage(who)
     return r.ru_utime + r.ru_stime
 
 
-def timed(fn):
-    w0, c0 = time.perf_counter(), cpu_s()
+def timed(fn, who=resource.RUSAGE_SELF):
+    w0, c0 = time.perf_counter(), cpu_s(who)
     out = fn()
-    return out, time.perf_counter() - w0, cpu_s() - c0
+    return out, time.perf_counter() - w0, cpu_s(who) - c0
+
+
+def run_script(path: Path) -> dict:
+    """Run a Python script in a scratch folder; its stdout's last lines are kept."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        p = subprocess.run([sys.executable, str(path.resolve())], cwd=tmp, capture_output=True,
+                           text=True)
+    if p.returncode:
+        raise SystemExit(f"error: {path} exited with status {p.returncode}: "
+                         f"{(p.stderr.strip().splitlines() or [''])[-1]}")
+    return {"last_lines": p.stdout.strip().splitlines()[-2:]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,9 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-torch", action="store_true", help="time ours only")
     p.add_argument("--torch-threads", default="1,2",
                    help="comma-separated torch intra-op thread counts, one torch run each")
+    p.add_argument("--original", type=Path, metavar="SCRIPT",
+                   help="also time the original repository's run_mps_topk_mlp.py (a path)")
     p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test, not a bench)")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench_sparse.json")
     args = p.parse_args(argv)
+    if args.original is not None and not args.original.is_file():
+        p.error(f"--original {args.original}: no such file")
+    if args.original is not None and args.quick:
+        p.error("--original runs the full-size script: it cannot be compared with --quick")
 
     sizes = dict(train_steps=300, collect_batches=32, selector_iters=400, approx_iters=600,
                  eval_batches=10)
@@ -103,6 +127,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"torch re-implementation, {n} thread(s): {wall:.1f} s wall, {cpu:.1f} s CPU; "
                   f"torch / ours: {r['ratio_wall']:.2f}x wall, {r['ratio_cpu']:.2f}x CPU "
                   f"({wall / res['ours']['bound_s']:.1f}x our FLOP bound)", flush=True)
+    if args.original is not None:
+        out, wall, cpu = timed(lambda: run_script(args.original), resource.RUSAGE_CHILDREN)
+        r = res["original"] = {"script": str(args.original), "wall_s": wall, "cpu_s": cpu, **out,
+                               "ratio_wall": wall / res["ours"]["wall_s"],
+                               "ratio_cpu": cpu / res["ours"]["cpu_s"]}
+        print(f"original script ({args.original.name}, torch default threads): {wall:.1f} s "
+              f"wall, {cpu:.1f} s CPU; original / ours: {r['ratio_wall']:.2f}x wall, "
+              f"{r['ratio_cpu']:.2f}x CPU", flush=True)
     res["load_after"] = os.getloadavg()
     print(f"load average before {[round(x, 2) for x in res['load_before']]}, after "
           f"{[round(x, 2) for x in res['load_after']]} on {os.cpu_count()} CPUs")

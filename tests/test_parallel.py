@@ -125,6 +125,25 @@ def test_split_layout_and_summary():
     assert parallel.summary(parallel.SeedSplit(3, devs[:1], 1).describe()) == "3 seeds on 1 device"
 
 
+@pytest.mark.parametrize("seeds,cores,want", [(16, 2, 2), (16, 6, 4), (7, 2, 1), (1, 8, 1),
+                                               (8, 16, 8), (12, 5, 4), (3, 1, 1)])
+def test_default_cpu_devices_divide_the_seeds_up_to_the_cores(seeds, cores, want):
+    assert parallel.default_cpu_devices(seeds, cores) == want
+
+
+def test_entry_points_make_one_cpu_device_per_core_the_seeds_divide_over():
+    """A fresh process with no --devices: setup makes parallel.default_cpu_devices(4) CPU devices
+    (depends on this machine's cores); --devices 1 keeps one."""
+    code = ("import sys; from jaxbespoke.utils import cli, device, parallel; "
+            "i = device.setup(cli.parser('x', 'd').parse_args(sys.argv[1:])); "
+            "print(i['count'], i['seed_split']['devices'], parallel.default_cpu_devices(4))")
+    for extra, want in (([], None), (["--devices", "1"], 1)):
+        out = subprocess.run([sys.executable, "-c", code, "--seeds", "4", "--device", "cpu",
+                              *extra], env=_env(), capture_output=True, text=True, check=True)
+        count, used, default = map(int, out.stdout.split())
+        assert count == used == (want or default), out.stdout
+
+
 def test_single_device_split_is_the_identity():
     s = parallel.split(4)
     assert s.single and s.n_devices == 1

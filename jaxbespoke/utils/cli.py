@@ -131,7 +131,8 @@ def add_scale_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("devices and hosts")
     g.add_argument("--devices", type=positive_int, default=None,
                    help="seeds are split over this many local devices (default: all; on CPU, "
-                        "--device cpu --devices N makes N CPU devices)")
+                        "N CPU devices, and unset the largest divisor of the seed count up to "
+                        "the usable cores; --devices 1 runs every seed in one program)")
     g.add_argument("--coordinator", default=None, metavar="HOST:PORT",
                    help="several processes: process 0's address (or JAX_COORDINATOR_ADDRESS; "
                         "SLURM and Open MPI are detected without flags)")

@@ -57,13 +57,16 @@ def setup(args) -> dict:
     settings = parallel.distributed_settings(flag("coordinator"), flag("num_processes"),
                                              flag("process_id"))
     cache = compile_cache.enable(compile_cache.resolve(flag("no_compile_cache", False)))
-    if flag("devices") and flag("device", "auto") in ("auto", "cpu"):
-        _cpu_device_count(flag("devices"))
+    base = flag("seed_base", 0) or 0
+    seeds = list(range(base, base + (flag("seeds", 1) or 1)))
+    if flag("device", "auto") in ("auto", "cpu"):
+        # unset on one host: one CPU device per core the seeds divide over (parallel.py)
+        n = flag("devices") or (None if settings else parallel.default_cpu_devices(len(seeds)))
+        if n:
+            _cpu_device_count(n)
     parallel.initialize(settings)
     info = select(flag("device", "auto"))
     parallel.configure(flag("devices"))
-    base = flag("seed_base", 0) or 0
-    seeds = list(range(base, base + (flag("seeds", 1) or 1)))
     split = parallel.split(len(seeds))
     import jax
 

@@ -108,6 +108,22 @@ def configure(devices: int | None) -> None:
     _CONFIG["devices"] = devices
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def default_cpu_devices(n_seeds: int, cores: int | None = None) -> int:
+    """How many CPU devices to make when --devices is not given: the largest divisor of the seed
+    count that is at most the usable cores. XLA:CPU runs most of these small programs on about one
+    core per device, so seeds split over per-core devices train in parallel (the 16-seed main job
+    trains 1.5-2x faster on two cores than on one device); a divisor means no padded seeds."""
+    cores = usable_cores() if cores is None else cores
+    return max(d for d in range(1, max(1, min(cores, n_seeds)) + 1) if n_seeds % d == 0)
+
+
 def default_platform() -> str:
     import jax
 

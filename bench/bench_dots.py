@@ -1,6 +1,8 @@
 """The sparse pipeline's full-batch products, XLA:CPU beside torch: (N, 64) x (64, 64) (a forward
 layer) and (64, N) x (N, 64) (its weight gradient, a contraction over the N = 65,536 rows), each
 repeated inside one jitted loop whose input depends on the previous step (so XLA cannot hoist it).
+XLA only: the weight gradient as a sum of two (64, N/2) x (N/2, 64) halves (one batched product),
+a rewrite that could let the two halves run on two cores.
 
     .venv/bin/python -m bench.bench_dots [--rows 65536] [--torch-threads 1,2]
 """
@@ -17,13 +19,20 @@ import jax.numpy as jnp
 
 
 def time_jax(kind: str, rows: int, width: int, repeats: int) -> float:
-    """Seconds per product: kind 'forward' (rows, w) @ (w, w) or 'weight_grad' (w, rows) @ (rows, w)."""
+    """Seconds per product: kind 'forward' (rows, w) @ (w, w), 'weight_grad' (w, rows) @ (rows, w),
+    or 'weight_grad_halves' (the same as a batched product over two halves of the rows, summed)."""
     a = jnp.full((rows, width), 0.01)
     c = jnp.ones((rows, width))
 
     def run(w, a, c):  # a and c are arguments: as constants XLA lays them out differently
         def body(w, _):
-            out = a @ w if kind == "forward" else (a * w[0, 0]).T @ c
+            if kind == "forward":
+                out = a @ w
+            elif kind == "weight_grad":
+                out = (a * w[0, 0]).T @ c
+            else:
+                out = jnp.einsum("hnk,hnj->kj", (a * w[0, 0]).reshape(2, -1, width),
+                                 c.reshape(2, -1, width))
             return w * 1.0001 + out.mean(), None
 
         return jax.lax.scan(body, w, None, length=repeats)[0]
@@ -58,11 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--torch-threads", default="1,2", help="comma-separated; empty: no torch")
     args = p.parse_args(argv)
     flops = 2 * args.rows * args.width ** 2
+    threads = [t for t in args.torch_threads.split(",") if t]
     print(f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; {flops / 1e9:.2f} GFLOP each")
-    for kind in ("forward", "weight_grad"):
+    for kind in ("forward", "weight_grad", "weight_grad_halves"):
         s = time_jax(kind, args.rows, args.width, args.repeats)
-        line = f"{kind:>11}: XLA {s * 1e3:6.2f} ms ({flops / s / 1e9:5.1f} GFLOP/s)"
-        for t in filter(None, args.torch_threads.split(",")):
+        line = f"{kind:>18}: XLA {s * 1e3:6.2f} ms ({flops / s / 1e9:5.1f} GFLOP/s)"
+        for t in [] if kind == "weight_grad_halves" else threads:
             s = time_torch(kind, args.rows, args.width, args.repeats, int(t))
             line += f"; torch {t}t {s * 1e3:6.2f} ms ({flops / s / 1e9:5.1f} GFLOP/s)"
         print(line, flush=True)

@@ -58,17 +58,24 @@ def describe(r: dict) -> str:
 
 
 def run_script(path: Path) -> dict:
-    """Run a Python script in a scratch folder; its stdout's last lines are kept."""
+    """Run a Python script in a scratch folder; every line it prints is kept with the seconds
+    since its start at which the line arrived (the original prints one line per stage)."""
     import subprocess
     import tempfile
 
+    lines = []
     with tempfile.TemporaryDirectory() as tmp:
-        p = subprocess.run([sys.executable, str(path.resolve())], cwd=tmp, capture_output=True,
-                           text=True)
-    if p.returncode:
-        raise SystemExit(f"error: {path} exited with status {p.returncode}: "
-                         f"{(p.stderr.strip().splitlines() or [''])[-1]}")
-    return {"last_lines": p.stdout.strip().splitlines()[-2:]}
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-u", str(path.resolve())], cwd=tmp, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert proc.stdout is not None
+        for line in proc.stdout:  # stderr merged: one pipe cannot fill up unread
+            lines.append([round(time.perf_counter() - t0, 2), line.rstrip()])
+        proc.wait()
+    if proc.returncode:
+        raise SystemExit(f"error: {path} exited with status {proc.returncode}: "
+                         f"{lines[-1][1] if lines else ''}")
+    return {"lines": lines}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,11 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     res["jax"] = {"version": jax.__version__, "backend": jax.default_backend()}
     thr = res["matmul"] = bench.matmul_throughput()
     print(f"matmul throughput {thr['flops_per_s'] / 1e9:.1f} GFLOP/s (best of n={thr['n']})")
+    cache_dir = None
     if args.warm:  # an empty cache: the first run compiles everything and fills it
         import tempfile
 
         from jaxbespoke.utils import compile_cache
-        compile_cache.enable(Path(tempfile.mkdtemp(prefix="bench_sparse_cache_")))
+        cache_dir = Path(tempfile.mkdtemp(prefix="bench_sparse_cache_"))
+        compile_cache.enable(cache_dir)
     out, wall, cpu = timed(ours)
     res["ours"] = {"wall_s": wall, "cpu_s": cpu, **out}
     print(f"ours (JAX, incl. import of the pipeline and compilation): {wall:.1f} s wall, "
@@ -127,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         res["ours_warm"] = {"wall_s": w_wall, "cpu_s": w_cpu, **w_out}
         print(f"ours again, warm compilation cache: {w_wall:.1f} s wall, {w_cpu:.1f} s CPU",
               flush=True)
+        import shutil
+
+        shutil.rmtree(cache_dir, ignore_errors=True)
     total_flops = 0.0
     for name, st in out["stages"].items():
         if not isinstance(st, dict) or "flops" not in st:
@@ -163,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         r.update(ratios(r, res))
         print(f"original script ({args.original.name}, torch default threads): {wall:.1f} s "
               f"wall, {cpu:.1f} s CPU; original / ours: {describe(r)}", flush=True)
+        for at, line in out["lines"]:  # its stage markers, timed as they arrived
+            if line.startswith("[info] training") or line.startswith("[result]"):
+                print(f"  {at:7.1f} s  {line}")
     res["load_after"] = os.getloadavg()
     print(f"load average before {[round(x, 2) for x in res['load_before']]}, after "
           f"{[round(x, 2) for x in res['load_after']]} on {os.cpu_count()} CPUs")
